@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { startService } from '../service.js';
+import { CliError } from './output.js';
+import { registerTenantCommands } from './tenant-commands.js';
+import { registerTokenCommands } from './token-commands.js';
+
+const program = new Command('ai-usage')
+  .description('ai-usage-receiver: OTLP receiver and usage pipeline for Claude Code and Claude Cowork')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('serve')
+  .description('run the receiver (the same as npm start)')
+  .action(async () => {
+    const config = loadConfig();
+    const logger = createLogger(config.LOG_LEVEL);
+    const service = await startService(config, logger);
+    const stop = () => void service.stop().then(() => process.exit(0), () => process.exit(1));
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    await new Promise(() => {});
+  });
+
+registerTenantCommands(program);
+registerTokenCommands(program);
+
+program.parseAsync(process.argv).then(
+  () => {
+    if (program.args[0] !== 'serve') process.exit(0);
+  },
+  (e: unknown) => {
+    if (e instanceof CommanderError) process.exit(e.exitCode);
+    const message = e instanceof CliError || e instanceof ConfigError ? e.message : e instanceof Error ? e.message : String(e);
+    process.stderr.write(`error: ${message}\n`);
+    process.exit(e instanceof CliError ? e.exitCode : 1);
+  },
+);

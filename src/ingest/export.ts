@@ -1,0 +1,110 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { OpsMetrics } from '../ops/metrics.js';
+import { DecodeError, type ExportResult, type Signal, type SignalRequest } from '../otlp/types.js';
+import { type RecordBatch, batchSize, emptyBatch } from '../store/records.js';
+import { type Store, StoreUnavailableError } from '../store/store.js';
+import type { Authenticator } from './auth.js';
+import { IngestError } from './errors.js';
+import { type NormalizeOptions, Rejections } from './normalize-common.js';
+import { normalizeLogs } from './normalize-logs.js';
+import { normalizeMetrics } from './normalize-metrics.js';
+import { normalizeTraces } from './normalize-traces.js';
+
+export type Protocol = 'grpc' | 'http/json' | 'http/protobuf';
+
+/** One export request as a transport hands it over. Decoding is deferred until the caller is authenticated. */
+export interface ExportCall<S extends Signal> {
+  authorization: string | undefined;
+  /** Client address, for rate limiting failed authentication. */
+  source: string;
+  protocol: Protocol;
+  decode: () => SignalRequest[S];
+}
+
+export type ExportFn<S extends Signal> = (call: ExportCall<S>) => Promise<ExportResult>;
+
+export interface Exporter {
+  logs: ExportFn<'logs'>;
+  metrics: ExportFn<'metrics'>;
+  traces: ExportFn<'traces'>;
+}
+
+export interface ExporterDeps {
+  store: Store;
+  auth: Authenticator;
+  config: Config;
+  logger: Logger;
+  metrics: OpsMetrics;
+  /** Benchmark only: authenticate, decode and normalize, but skip the store write. */
+  decodeOnly?: boolean;
+}
+
+const NS_PER_SECOND = 1_000_000_000n;
+
+type Normalizer<S extends Signal> = (req: SignalRequest[S], opts: NormalizeOptions, rejections: Rejections) => RecordBatch;
+
+const normalizers: { [S in Signal]: Normalizer<S> } = {
+  logs: (req, opts, rej) => ({ ...emptyBatch(), events: normalizeLogs(req, opts, rej) }),
+  metrics: (req, opts, rej) => ({ ...emptyBatch(), points: normalizeMetrics(req, opts, rej) }),
+  traces: (req, opts, rej) => ({ ...emptyBatch(), spans: normalizeTraces(req, opts, rej) }),
+};
+
+/**
+ * Builds the export function of each signal. gRPC and HTTP both call these:
+ * authenticate → decode → normalize → write (committed) → partial_success.
+ */
+export function createExporter(deps: ExporterDeps): Exporter {
+  const { config } = deps;
+  const limits = {
+    maxDepth: config.MAX_ATTRIBUTE_DEPTH,
+    maxAttributes: config.MAX_ATTRIBUTES_PER_RECORD,
+    maxStringLength: config.MAX_STRING_LENGTH,
+  };
+
+  const run = <S extends Signal>(signal: S): ExportFn<S> => async (call) => {
+    const principal = await deps.auth.authenticate(call.authorization, call.source, 'ingest');
+    let request: SignalRequest[S];
+    try {
+      request = call.decode();
+    } catch (e) {
+      if (e instanceof DecodeError) {
+        throw new IngestError('invalid_argument', `cannot decode ${signal} request: ${e.message}`, undefined,
+          [{ field: e.field, description: e.message }]);
+      }
+      throw e;
+    }
+    const rejections = new Rejections();
+    const opts: NormalizeOptions = {
+      tenant: principal.tenant,
+      limits,
+      nowNs: BigInt(Date.now()) * 1_000_000n,
+      maxFutureSkewNs: BigInt(config.MAX_FUTURE_SKEW_SECONDS) * NS_PER_SECOND,
+      maxAgeNs: BigInt(config.MAX_RECORD_AGE_DAYS) * 86_400n * NS_PER_SECOND,
+    };
+    const batch = normalizers[signal](request, opts, rejections);
+    const accepted = batchSize(batch);
+    if (accepted > 0 && !deps.decodeOnly) await write(principal.tenant.id, batch);
+    deps.metrics.receivedRecords.inc({ signal, protocol: call.protocol, outcome: 'accepted' }, accepted);
+    if (rejections.count > 0) {
+      deps.metrics.receivedRecords.inc({ signal, protocol: call.protocol, outcome: 'rejected' }, rejections.count);
+    }
+    return { rejected: rejections.count, errorMessage: rejections.message() };
+  };
+
+  async function write(tenantId: string, batch: RecordBatch): Promise<void> {
+    const end = deps.metrics.storeWrites.startTimer();
+    try {
+      await deps.store.writeBatch(tenantId, batch);
+      end({ outcome: 'ok' });
+    } catch (e) {
+      end({ outcome: 'error' });
+      if (e instanceof StoreUnavailableError) {
+        throw new IngestError('unavailable', `storage is unavailable, retry later: ${e.message}`, config.RETRY_AFTER_SECONDS);
+      }
+      throw e;
+    }
+  }
+
+  return { logs: run('logs'), metrics: run('metrics'), traces: run('traces') };
+}

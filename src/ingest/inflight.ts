@@ -1,0 +1,26 @@
+/**
+ * Bounds the request bytes the process holds at once. Past the bound a new
+ * request is refused with a retryable status instead of being queued, so a
+ * load spike slows clients down rather than growing memory until the process
+ * dies.
+ */
+export class InflightBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Reserves `bytes`; false when that would pass the limit (a lone request bigger than the limit is still let in when nothing else is held). */
+  tryAcquire(bytes: number): boolean {
+    if (this.used > 0 && this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
+
+  get inUse(): number {
+    return this.used;
+  }
+}

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import type { InstrumentationScope, Resource } from '../otlp/types.js';
+import type { Attributes, Scope } from '../store/records.js';
+import type { Tenant } from '../store/store.js';
+import { type AttributeLimits, LimitError, attrString, toAttributes } from './attributes.js';
+import { IngestError } from './errors.js';
+import { surfaceOf } from './identity.js';
+
+export interface NormalizeOptions {
+  tenant: Tenant;
+  limits: AttributeLimits;
+  nowNs: bigint;
+  maxFutureSkewNs: bigint;
+  maxAgeNs: bigint;
+}
+
+/** Rejected records of one request, counted by reason, for partial_success. */
+export class Rejections {
+  count = 0;
+  private readonly reasons = new Map<string, number>();
+
+  add(reason: string, n = 1): void {
+    if (n <= 0) return;
+    this.count += n;
+    this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + n);
+  }
+
+  message(): string {
+    if (this.count === 0) return '';
+    const parts = [...this.reasons].map(([reason, n]) => `${reason} (${n})`);
+    return `${this.count} rejected: ${parts.join('; ')}`;
+  }
+}
+
+/** What every record of one resource block shares, computed once per block. */
+export interface ResourceContext {
+  resource: Attributes;
+  serviceName: string | null;
+  surface: string;
+  /** Digest of the resource attributes, mixed into record ids. */
+  digest: string;
+}
+
+export const digest = (...parts: (string | number | bigint | boolean | null)[]): string =>
+  createHash('sha256').update(parts.join('\u001f')).digest('hex').slice(0, 32);
+
+/**
+ * Prepares a resource block. A `tenant.id` that differs from the token's tenant
+ * refuses the whole request: the sender is misconfigured or is trying to write
+ * into someone else's data. Returns null (with rejections added) when the
+ * resource itself breaks a limit.
+ */
+export function resourceContext(
+  resource: Resource,
+  opts: NormalizeOptions,
+  recordCount: number,
+  rejections: Rejections,
+): ResourceContext | null {
+  let attrs: Attributes;
+  try {
+    attrs = toAttributes(resource.attributes, opts.limits);
+  } catch (e) {
+    if (!(e instanceof LimitError)) throw e;
+    rejections.add(`resource: ${e.message}`, recordCount);
+    return null;
+  }
+  const claimed = attrString(attrs, 'tenant.id');
+  if (claimed !== null && claimed !== opts.tenant.id) {
+    throw new IngestError('permission_denied', `resource attribute tenant.id="${claimed}" does not match the token's tenant`);
+  }
+  const serviceName = attrString(attrs, 'service.name');
+  return { resource: attrs, serviceName, surface: surfaceOf(serviceName), digest: digest(JSON.stringify(attrs)) };
+}
+
+export function scopeOf(scope: InstrumentationScope, limits: AttributeLimits): Scope {
+  return { name: scope.name, version: scope.version, attributes: toAttributes(scope.attributes, limits) };
+}
+
+/** Why a timestamp cannot be accepted, or null when it can. */
+export function timeProblem(timeNs: bigint, opts: NormalizeOptions): string | null {
+  if (timeNs === 0n) return 'timestamp is zero';
+  if (timeNs > opts.nowNs + opts.maxFutureSkewNs) return 'timestamp too far in the future';
+  if (timeNs < opts.nowNs - opts.maxAgeNs) return 'timestamp older than the accepted age';
+  return null;
+}
+
+/** Refuses records of an Anthropic organization the tenant has not pinned. */
+export function checkOrganization(orgId: string | null, opts: NormalizeOptions): void {
+  const allowed = opts.tenant.allowedOrganizationIds;
+  if (orgId !== null && allowed.length > 0 && !allowed.includes(orgId)) {
+    throw new IngestError('permission_denied', `organization.id "${orgId}" is not allowed for this tenant`);
+  }
+}

@@ -1,0 +1,85 @@
+import type { ExportTraceServiceRequest, Span } from '../otlp/types.js';
+import type { Scope, SpanRecord } from '../store/records.js';
+import { LimitError, attrString, toAttributes } from './attributes.js';
+import { identityOf } from './identity.js';
+import {
+  type NormalizeOptions,
+  type ResourceContext,
+  Rejections,
+  checkOrganization,
+  digest,
+  resourceContext,
+  scopeOf,
+  timeProblem,
+} from './normalize-common.js';
+
+function toSpan(s: Span, rc: ResourceContext, scope: Scope, opts: NormalizeOptions): SpanRecord | string {
+  if (s.traceId === '' || /^0+$/.test(s.traceId)) return 'span without a valid trace id';
+  if (s.spanId === '' || /^0+$/.test(s.spanId)) return 'span without a valid span id';
+  const problem = timeProblem(s.startTimeUnixNano, opts);
+  if (problem) return problem;
+  let attributes: SpanRecord['attributes'];
+  let events: SpanRecord['events'];
+  let links: SpanRecord['links'];
+  try {
+    attributes = toAttributes(s.attributes, opts.limits);
+    events = s.events.map((e) => ({ timeNs: e.timeUnixNano.toString(), name: e.name, attributes: toAttributes(e.attributes, opts.limits) }));
+    links = s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, traceState: l.traceState, attributes: toAttributes(l.attributes, opts.limits) }));
+  } catch (e) {
+    if (e instanceof LimitError) return e.message;
+    throw e;
+  }
+  const identity = identityOf(attributes, rc.resource);
+  checkOrganization(identity.organizationId, opts);
+  return {
+    kind: 'span',
+    id: digest('t', rc.digest, s.traceId, s.spanId, s.startTimeUnixNano, s.endTimeUnixNano, JSON.stringify(attributes)),
+    tenantId: opts.tenant.id,
+    timeNs: s.startTimeUnixNano,
+    surface: rc.surface,
+    serviceName: rc.serviceName,
+    identity,
+    sessionId: attrString(attributes, 'session.id') ?? attrString(rc.resource, 'session.id'),
+    attributes,
+    resource: rc.resource,
+    scope,
+    traceId: s.traceId,
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId === '' ? null : s.parentSpanId,
+    traceState: s.traceState,
+    name: s.name,
+    spanKind: s.kind,
+    endTimeNs: s.endTimeUnixNano,
+    statusCode: s.status.code,
+    statusMessage: s.status.message,
+    events,
+    links,
+    flags: s.flags,
+  };
+}
+
+/** Every span becomes a span record; invalid ones are counted in `rejections`. */
+export function normalizeTraces(req: ExportTraceServiceRequest, opts: NormalizeOptions, rejections: Rejections): SpanRecord[] {
+  const out: SpanRecord[] = [];
+  for (const rs of req.resourceSpans) {
+    const total = rs.scopeSpans.reduce((n, ss) => n + ss.spans.length, 0);
+    const rc = resourceContext(rs.resource, opts, total, rejections);
+    if (rc === null) continue;
+    for (const ss of rs.scopeSpans) {
+      let scope: Scope;
+      try {
+        scope = scopeOf(ss.scope, opts.limits);
+      } catch (e) {
+        if (!(e instanceof LimitError)) throw e;
+        rejections.add(`scope: ${e.message}`, ss.spans.length);
+        continue;
+      }
+      for (const s of ss.spans) {
+        const r = toSpan(s, rc, scope, opts);
+        if (typeof r === 'string') rejections.add(r);
+        else out.push(r);
+      }
+    }
+  }
+  return out;
+}

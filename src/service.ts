@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { startApiServer } from './api/server.js';
+import { publicEndpoints } from './api/connect-routes.js';
+import { Authenticator } from './ingest/auth.js';
+import { createExporter } from './ingest/export.js';
+import { firstStart, firstStartBanner } from './ingest/first-start.js';
+import { InflightBudget } from './ingest/inflight.js';
+import { createOpsMetrics } from './ops/metrics.js';
+import { openStore } from './store/open.js';
+import { startGrpcServer } from './transport/grpc.js';
+import { startHttpServer } from './transport/http.js';
+import { grpcCredentials, loadTls } from './transport/tls.js';
+
+export interface RunningService {
+  ports: { grpc: number; http: number; api: number };
+  /** Graceful stop: servers stop accepting and finish what is in flight, then the store closes. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Where the first-start banner goes (stdout by default). */
+  print?: (text: string) => void;
+  /** Benchmark only: skip store writes. */
+  decodeOnly?: boolean;
+}
+
+/** Wires config → store → ingest → servers. */
+export async function startService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
+  const opened = await openStore(config, logger);
+  const { store } = opened;
+  await store.migrate();
+  const metrics = createOpsMetrics();
+  const auth = new Authenticator({
+    store,
+    logger,
+    cacheTtlMs: config.TOKEN_CACHE_TTL_MS,
+    failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+    retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+  });
+  auth.start();
+  const inflight = new InflightBudget(config.MAX_INFLIGHT_BYTES);
+  const exporter = createExporter({ store, auth, config, logger, metrics, decodeOnly: options.decodeOnly ?? false });
+  const tls = loadTls(config);
+
+  const grpc = await startGrpcServer({ config, exporter, inflight, logger, metrics, credentials: grpcCredentials(tls) });
+  const http = await startHttpServer({ config, exporter, inflight, logger, metrics, tls });
+  const api = await startApiServer({
+    config, store, auth, logger, metrics, tls,
+    ready: () => store.ping().then(() => true, () => false),
+  });
+  logger.info({ grpc: grpc.port, http: http.port, api: api.port, store: store.kind }, 'ai-usage-receiver listening');
+
+  const first = await firstStart(store, config);
+  if (first) {
+    const endpoints = publicEndpoints(config, null);
+    const scheme = tls ? 'https' : 'http';
+    (options.print ?? ((t) => process.stdout.write(t)))(
+      firstStartBanner(first, endpoints.grpc, endpoints.http, `${scheme}://localhost:${api.port}/`),
+    );
+  }
+
+  return {
+    ports: { grpc: grpc.port, http: http.port, api: api.port },
+    stop: async () => {
+      await Promise.all([grpc.close(config.SHUTDOWN_TIMEOUT_MS), http.close(), api.close()]);
+      await auth.stop();
+      await store.close();
+      await opened.shutdown();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { isRetryable, isUnavailable, toStoreError } from './errors.js';
+
+export interface PoolOptions {
+  max?: number;
+  /** How long to wait for a connection; a dead database fails within this. */
+  connectTimeoutMs?: number;
+  /** Server-side limit for one statement. */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * A pool that fails fast while the database is away and heals by itself when it is
+ * back: broken connections are dropped (never handed out again) and new ones are
+ * opened on demand.
+ */
+export function createPool(url: string, logger: Logger, opts: PoolOptions = {}): pg.Pool {
+  const statementTimeout = opts.statementTimeoutMs ?? 30_000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: statementTimeout,
+    lock_timeout: 10_000,
+    idle_in_transaction_session_timeout: 60_000,
+    // A server that vanished without closing the socket (host down, network cut) is noticed here.
+    query_timeout: statementTimeout + 5_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    application_name: 'ai-usage-receiver',
+    allowExitOnIdle: true,
+  });
+  // Idle connections the server closes (restart, failover) report here; the pool drops them.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle PostgreSQL connection closed'));
+  return pool;
+}
+
+/**
+ * Runs `fn` on one pooled connection. A connection that failed is destroyed rather
+ * than returned; errors come out mapped for the port (StoreUnavailableError for outages).
+ */
+export async function withClient<T>(pool: pg.Pool, what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw toStoreError(err, what);
+  }
+  // A checked-out client has no error listener of the pool's; without ours a dropped
+  // connection would be an uncaught exception.
+  let broken: unknown = null;
+  const onError = (err: unknown) => {
+    broken = err;
+  };
+  client.on('error', onError);
+  try {
+    return await fn(client);
+  } catch (err) {
+    if (isUnavailable(err)) broken ??= err;
+    throw toStoreError(err, what);
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken === null ? undefined : (broken as Error));
+  }
+}
+
+/**
+ * One transaction, run again once on a serialization failure or deadlock.
+ * COMMIT has returned before this resolves, so the work is durable
+ * (synchronous_commit is left at its default, on).
+ */
+export async function inTransaction<T>(pool: pg.Pool, what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withClient(pool, what, async (client) => {
+        await client.query('BEGIN');
+        try {
+          const result = await fn(client);
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          // When the connection is gone, so is the transaction; ROLLBACK would only fail again.
+          if (!isUnavailable(err)) await client.query('ROLLBACK');
+          throw err;
+        }
+      });
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause ?? err;
+      if (attempt < 2 && isRetryable(cause)) continue;
+      throw err;
+    }
+  }
+}
