@@ -7,6 +7,7 @@ import { createExporter } from './ingest/export.js';
 import { firstStart, firstStartBanner } from './ingest/first-start.js';
 import { InflightBudget } from './ingest/inflight.js';
 import { createOpsMetrics } from './ops/metrics.js';
+import { type PipelineScheduler, startPipelineScheduler } from './pipeline/scheduler.js';
 import { openStore } from './store/open.js';
 import { startGrpcServer } from './transport/grpc.js';
 import { startHttpServer } from './transport/http.js';
@@ -50,6 +51,9 @@ export async function startService(config: Config, logger: Logger, options: Serv
     ready: () => store.ping().then(() => true, () => false),
   });
   logger.info({ grpc: grpc.port, http: http.port, api: api.port, store: store.kind }, 'ai-usage-receiver listening');
+  const scheduler: PipelineScheduler | null = config.PIPELINE_ENABLED
+    ? await startPipelineScheduler({ store, backend: opened.schedulerBackend(), config, logger, metrics })
+    : null;
 
   const first = await firstStart(store, config);
   if (first) {
@@ -63,7 +67,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
   return {
     ports: { grpc: grpc.port, http: http.port, api: api.port },
     stop: async () => {
-      await Promise.all([grpc.close(config.SHUTDOWN_TIMEOUT_MS), http.close(), api.close()]);
+      await Promise.all([grpc.close(config.SHUTDOWN_TIMEOUT_MS), http.close(), api.close(), scheduler?.drain(config.SHUTDOWN_TIMEOUT_MS)]);
       await auth.stop();
       await store.close();
       await opened.shutdown();

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import { connectStatus } from '../pipeline/connect-status.js';
 import type { ApiContext } from './server.js';
 
 /** The OTLP endpoints as clients should see them: the configured public URLs, else the host this request used. */
@@ -17,5 +18,9 @@ export function registerConnectRoutes(app: FastifyInstance, ctx: ApiContext): vo
     const p = await ctx.principal(req, 'read');
     const e = publicEndpoints(ctx.config, req);
     return { tenant: p.tenant.id, grpcEndpoint: e.grpc, httpEndpoint: e.http };
+  });
+  app.get('/api/v1/connect/status', async (req) => {
+    const p = await ctx.principal(req, 'read');
+    return connectStatus(ctx.store, p.tenant.id);
   });
 }

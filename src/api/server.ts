@@ -11,6 +11,7 @@ import { registerDashboardRoutes } from './dashboard-routes.js';
 import { sendApiError } from './errors.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
+import { registerUsageRoutes } from './usage-routes.js';
 
 export interface ApiDeps {
   config: Config;
@@ -65,6 +66,7 @@ export async function startApiServer(deps: ApiDeps): Promise<RunningApi> {
   registerOpsRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
   registerConnectRoutes(app, ctx);
+  registerUsageRoutes(app, ctx);
   registerDashboardRoutes(app);
 
   await app.listen({ host: config.BIND_HOST, port: config.API_PORT });

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { startService } from '../service.js';
 import { CliError } from './output.js';
+import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerTenantCommands } from './tenant-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 
@@ -27,6 +28,7 @@ program
 
 registerTenantCommands(program);
 registerTokenCommands(program);
+registerPipelineCommands(program);
 
 program.parseAsync(process.argv).then(
   () => {

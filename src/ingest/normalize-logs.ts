@@ -1,6 +1,7 @@
 import type { ExportLogsServiceRequest, LogRecord } from '../otlp/types.js';
 import type { EventRecord, Scope } from '../store/records.js';
 import { LimitError, attrString, toAttrValue, toAttributes } from './attributes.js';
+import { eventFacts } from './facts.js';
 import { identityOf } from './identity.js';
 import {
   type NormalizeOptions,
@@ -63,6 +64,7 @@ function toEvent(lr: LogRecord, rc: ResourceContext, scope: Scope, opts: Normali
     traceId: lr.traceId === '' ? null : lr.traceId,
     spanId: lr.spanId === '' ? null : lr.spanId,
     flags: lr.flags,
+    facts: eventFacts(attributes),
   };
 }
 

@@ -9,6 +9,7 @@ import type {
 } from '../otlp/types.js';
 import type { Distribution, MetricPointRecord, MetricType, Scope, Temporality } from '../store/records.js';
 import { LimitError, attrString, toAttributes } from './attributes.js';
+import { pointFacts } from './facts.js';
 import { identityOf } from './identity.js';
 import {
   type NormalizeOptions,
@@ -136,6 +137,7 @@ function toPoint(p: AnyPoint, m: Metric, shape: Shape, rc: ResourceContext, scop
     ...value,
     flags: p.flags,
     seriesKey,
+    facts: pointFacts(attributes),
   };
 }
 

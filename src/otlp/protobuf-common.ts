@@ -1,5 +1,5 @@
 import { at } from './decode-path.js';
-import { bytesCopy, checkEnd, fieldMask, int64, skipUnknown, sub, type Reader } from './protobuf-wire.js';
+import { bytesCopy, checkEnd, fieldMask, int64, skipUnknown, string, sub, type Reader } from './protobuf-wire.js';
 import { DecodeError, type AnyValue, type InstrumentationScope, type KeyValue, type Resource } from './types.js';
 
 // Decoding is synchronous, so one module-level limit set by the entry point is never shared between calls.
@@ -22,7 +22,7 @@ export function anyValue(r: Reader, end: number, depth: number): AnyValue {
     const tag = r.uint32();
     switch (tag) {
       case 10: // 1 string_value
-        value = { type: 'string', value: r.string() };
+        value = { type: 'string', value: string(r) };
         break;
       case 16: // 2 bool_value
         value = { type: 'bool', value: r.bool() };
@@ -96,7 +96,7 @@ function keyValue(r: Reader, end: number, depth: number): KeyValue {
     const tag = r.uint32();
     switch (tag) {
       case 10: // 1 key
-        key = r.string();
+        key = string(r);
         break;
       case 18: // 2 value
         try {
@@ -132,10 +132,10 @@ export function scope(r: Reader, end: number): InstrumentationScope {
     const tag = r.uint32();
     switch (tag) {
       case 10: // 1 name
-        s.name = r.string();
+        s.name = string(r);
         break;
       case 18: // 2 version
-        s.version = r.string();
+        s.version = string(r);
         break;
       case 26: // 3 attributes
         pushKeyValue(r, end, 1, s.attributes, 'attributes');

@@ -1,6 +1,6 @@
 import { at } from './decode-path.js';
 import { anyValue, emptyResource, emptyScope, pushKeyValue, resource, scope } from './protobuf-common.js';
-import { checkEnd, fieldMask, fixed64, id, message, pushMessage, skipUnknown, sub, type Reader } from './protobuf-wire.js';
+import { checkEnd, fieldMask, fixed64, id, message, pushMessage, skipUnknown, string, sub, type Reader } from './protobuf-wire.js';
 import type { ExportLogsServiceRequest, LogRecord, ResourceLogs, ScopeLogs } from './types.js';
 
 const REQUEST_FIELDS = fieldMask(1);
@@ -30,7 +30,7 @@ function decodeResourceLogs(r: Reader, end: number): ResourceLogs {
         pushMessage(r, end, out.scopeLogs, 'scopeLogs', decodeScopeLogs);
         break;
       case 26: // 3 schema_url
-        out.schemaUrl = r.string();
+        out.schemaUrl = string(r);
         break;
       default:
         skipUnknown(r, tag, CONTAINER_FIELDS);
@@ -52,7 +52,7 @@ function decodeScopeLogs(r: Reader, end: number): ScopeLogs {
         pushMessage(r, end, out.logRecords, 'logRecords', logRecord);
         break;
       case 26: // 3 schema_url
-        out.schemaUrl = r.string();
+        out.schemaUrl = string(r);
         break;
       default:
         skipUnknown(r, tag, CONTAINER_FIELDS);
@@ -89,7 +89,7 @@ function logRecord(r: Reader, end: number): LogRecord {
         rec.severityNumber = r.int32();
         break;
       case 26: // 3 severity_text
-        rec.severityText = r.string();
+        rec.severityText = string(r);
         break;
       case 42: // 5 body
         try {
@@ -114,7 +114,7 @@ function logRecord(r: Reader, end: number): LogRecord {
         rec.spanId = id(r, end, 8, 'spanId');
         break;
       case 98: // 12 event_name
-        rec.eventName = r.string();
+        rec.eventName = string(r);
         break;
       default:
         skipUnknown(r, tag, LOG_RECORD_FIELDS);

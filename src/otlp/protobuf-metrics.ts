@@ -11,6 +11,7 @@ import {
   pushMessage,
   sfixed64,
   skipUnknown,
+  string,
   type Reader,
 } from './protobuf-wire.js';
 import type {
@@ -56,7 +57,7 @@ function decodeResourceMetrics(r: Reader, end: number): ResourceMetrics {
     const tag = r.uint32();
     if (tag === 10) out.resource = message(r, end, 'resource', resource);
     else if (tag === 18) pushMessage(r, end, out.scopeMetrics, 'scopeMetrics', decodeScopeMetrics);
-    else if (tag === 26) out.schemaUrl = r.string();
+    else if (tag === 26) out.schemaUrl = string(r);
     else skipUnknown(r, tag, CONTAINER_FIELDS);
   }
   checkEnd(r, end);
@@ -69,7 +70,7 @@ function decodeScopeMetrics(r: Reader, end: number): ScopeMetrics {
     const tag = r.uint32();
     if (tag === 10) out.scope = message(r, end, 'scope', scope);
     else if (tag === 18) pushMessage(r, end, out.metrics, 'metrics', metric);
-    else if (tag === 26) out.schemaUrl = r.string();
+    else if (tag === 26) out.schemaUrl = string(r);
     else skipUnknown(r, tag, CONTAINER_FIELDS);
   }
   checkEnd(r, end);
@@ -82,13 +83,13 @@ function metric(r: Reader, end: number): Metric {
     const tag = r.uint32();
     switch (tag) {
       case 10: // 1 name
-        m.name = r.string();
+        m.name = string(r);
         break;
       case 18: // 2 description
-        m.description = r.string();
+        m.description = string(r);
         break;
       case 26: // 3 unit
-        m.unit = r.string();
+        m.unit = string(r);
         break;
       case 42: // 5 gauge
         m.data = message(r, end, 'gauge', gauge);

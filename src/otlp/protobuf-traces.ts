@@ -1,5 +1,5 @@
 import { emptyResource, emptyScope, pushKeyValue, resource, scope } from './protobuf-common.js';
-import { checkEnd, fieldMask, fixed64, id, message, pushMessage, skipUnknown, type Reader } from './protobuf-wire.js';
+import { checkEnd, fieldMask, fixed64, id, message, pushMessage, skipUnknown, string, type Reader } from './protobuf-wire.js';
 import type { ExportTraceServiceRequest, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from './types.js';
 
 const REQUEST_FIELDS = fieldMask(1);
@@ -32,7 +32,7 @@ function decodeResourceSpans(r: Reader, end: number): ResourceSpans {
         pushMessage(r, end, out.scopeSpans, 'scopeSpans', decodeScopeSpans);
         break;
       case 26: // 3 schema_url
-        out.schemaUrl = r.string();
+        out.schemaUrl = string(r);
         break;
       default:
         skipUnknown(r, tag, CONTAINER_FIELDS);
@@ -54,7 +54,7 @@ function decodeScopeSpans(r: Reader, end: number): ScopeSpans {
         pushMessage(r, end, out.spans, 'spans', span);
         break;
       case 26: // 3 schema_url
-        out.schemaUrl = r.string();
+        out.schemaUrl = string(r);
         break;
       default:
         skipUnknown(r, tag, CONTAINER_FIELDS);
@@ -93,7 +93,7 @@ function span(r: Reader, end: number): Span {
         s.spanId = id(r, end, 8, 'spanId');
         break;
       case 26: // 3 trace_state
-        s.traceState = r.string();
+        s.traceState = string(r);
         break;
       case 34: // 4 parent_span_id
         s.parentSpanId = id(r, end, 8, 'parentSpanId');
@@ -102,7 +102,7 @@ function span(r: Reader, end: number): Span {
         s.flags = r.fixed32();
         break;
       case 42: // 5 name
-        s.name = r.string();
+        s.name = string(r);
         break;
       case 48: // 6 kind
         s.kind = r.int32();
@@ -151,7 +151,7 @@ function event(r: Reader, end: number): SpanEvent {
         e.timeUnixNano = fixed64(r);
         break;
       case 18: // 2 name
-        e.name = r.string();
+        e.name = string(r);
         break;
       case 26: // 3 attributes
         pushKeyValue(r, end, 1, e.attributes, 'attributes');
@@ -179,7 +179,7 @@ function link(r: Reader, end: number): SpanLink {
         l.spanId = id(r, end, 8, 'spanId');
         break;
       case 26: // 3 trace_state
-        l.traceState = r.string();
+        l.traceState = string(r);
         break;
       case 34: // 4 attributes
         pushKeyValue(r, end, 1, l.attributes, 'attributes');
@@ -202,7 +202,7 @@ function status(r: Reader, end: number): Span['status'] {
   const st = { message: '', code: 0 };
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 18) st.message = r.string();
+    if (tag === 18) st.message = string(r);
     else if (tag === 24) st.code = r.int32();
     else skipUnknown(r, tag, STATUS_FIELDS);
   }

@@ -143,3 +143,35 @@ export function packedDouble(r: Reader, end: number, packed: boolean, out: numbe
   while (r.pos < stop) out.push(r.double());
   checkEnd(r, stop);
 }
+
+// Attribute keys and most attribute values (tenant, user, session, model) repeat across the records of
+// a batch. A small direct-mapped cache of short strings skips the UTF-8 decode for them and lets the
+// decoded records share one string instead of holding thousands of copies.
+const CACHE_SLOTS = 4096;
+const CACHEABLE_BYTES = 0;
+const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
+
+/** A length-delimited UTF-8 string field. */
+export function string(r: Reader): string {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  if (end > r.len) throw new RangeError(`string length ${len} runs past the end of the buffer`);
+  r.pos = end;
+  if (len === 0) return '';
+  const buf = r.buf;
+  if (len > CACHEABLE_BYTES) return buf.toString('utf8', start, end);
+  let hash = len;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (buf[i] as number), 0x01000193);
+  const slot = (hash >>> 0) & (CACHE_SLOTS - 1);
+  const cached = cache[slot] as string;
+  // A char-by-byte match can only succeed for ASCII, where the decoded string is exactly those bytes.
+  if (cached.length === len) {
+    let i = 0;
+    while (i < len && cached.charCodeAt(i) === buf[start + i]) i++;
+    if (i === len) return cached;
+  }
+  const s = buf.toString('utf8', start, end);
+  cache[slot] = s;
+  return s;
+}

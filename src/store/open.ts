@@ -1,3 +1,5 @@
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import type { AgendaBackend } from 'agenda';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { openPostgresStore } from './postgres/index.js';
@@ -5,6 +7,8 @@ import type { Store } from './store.js';
 
 export interface OpenedStore {
   store: Store;
+  /** An Agenda backend on the same database, so scheduling needs nothing else. */
+  schedulerBackend(): AgendaBackend;
   /** Stops what this process started for the store (the embedded PostgreSQL), after store.close(). */
   shutdown(): Promise<void>;
 }
@@ -20,5 +24,10 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
     embeddedPort: config.EMBEDDED_PG_PORT,
     logger,
   });
-  return { store: opened.store, shutdown: async () => opened.embedded?.stop() };
+  const url = config.DATABASE_URL ?? opened.embedded?.url ?? '';
+  return {
+    store: opened.store,
+    schedulerBackend: () => new PostgresBackend({ connectionString: url }),
+    shutdown: async () => opened.embedded?.stop(),
+  };
 }

@@ -39,6 +39,34 @@ export interface RecordBase {
   scope: Scope;
 }
 
+/**
+ * What the pipeline reads from an event, pulled out of the attributes at
+ * ingest (whatever their wire type) so stores can keep them in typed columns
+ * and roll a day up without parsing attribute documents.
+ */
+export interface EventFacts {
+  model: string | null;
+  costUsd: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cacheReadTokens: number | null;
+  cacheCreationTokens: number | null;
+  /** tool_result `success`. */
+  success: boolean | null;
+  /** tool_decision `decision` (accept / reject). */
+  decision: string | null;
+  toolName: string | null;
+}
+
+/** The point attributes the pipeline splits measures by. */
+export interface PointFacts {
+  model: string | null;
+  /** `type`: input/output/cacheRead/cacheCreation, added/removed, user/cli. */
+  type: string | null;
+  decision: string | null;
+  startType: string | null;
+}
+
 /** One OTLP log record. */
 export interface EventRecord extends RecordBase {
   kind: 'event';
@@ -52,6 +80,7 @@ export interface EventRecord extends RecordBase {
   traceId: string | null;
   spanId: string | null;
   flags: number;
+  facts: EventFacts;
 }
 
 export type MetricType = 'gauge' | 'sum' | 'histogram' | 'exponential_histogram' | 'summary';
@@ -92,6 +121,7 @@ export interface MetricPointRecord extends RecordBase {
   flags: number;
   /** Hash of the stream identity (resource, scope, name, unit, type, temporality, monotonic, point attributes). */
   seriesKey: string;
+  facts: PointFacts;
 }
 
 /** One span. */

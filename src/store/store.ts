@@ -1,4 +1,4 @@
-import type { RecordBatch } from './records.js';
+import type { Identity, RecordBatch } from './records.js';
 
 export type TokenScope = 'ingest' | 'read' | 'admin';
 export const tokenScopes: readonly TokenScope[] = ['ingest', 'read', 'admin'];
@@ -25,6 +25,81 @@ export interface TokenRecord {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+}
+
+/** The identifiers of a person as seen together on one record. */
+export type IdentityKey = Pick<Identity, 'userEmail' | 'userAccountUuid' | 'endUserId' | 'userId'>;
+
+/** Half-open time range [fromNs, toNs) in nanoseconds since the epoch. */
+export interface TimeRange {
+  fromNs: bigint;
+  toNs: bigint;
+}
+
+/** Events of one session, identity, surface, model and name within a range, reduced to what the pipeline needs. */
+export interface EventTotalsRow {
+  sessionId: string | null;
+  identity: IdentityKey;
+  surface: string;
+  model: string | null;
+  name: string;
+  count: number;
+  /** Events whose `success` is false. */
+  failures: number;
+  /** tool_decision events of an edit tool with decision accept / reject. */
+  accepts: number;
+  rejects: number;
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+}
+
+/** What monotonic sum points added within a range, per session, identity, surface, metric and split attributes. */
+export interface MetricTotalsRow {
+  sessionId: string | null;
+  identity: IdentityKey;
+  surface: string;
+  name: string;
+  model: string | null;
+  type: string | null;
+  decision: string | null;
+  startType: string | null;
+  value: number;
+}
+
+export const measureNames = [
+  'sessions', 'costUsd', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheCreationTokens',
+  'linesAdded', 'linesRemoved', 'commits', 'pullRequests', 'activeTimeUserSeconds', 'activeTimeCliSeconds',
+  'editAccepts', 'editRejects', 'prompts', 'apiRequests', 'apiErrors', 'toolCalls', 'toolFailures',
+] as const;
+export type MeasureName = (typeof measureNames)[number];
+export type Measures = Record<MeasureName, number>;
+
+export const modelMeasureNames = ['costUsd', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheCreationTokens'] as const;
+export type ModelMeasures = Record<(typeof modelMeasureNames)[number], number>;
+
+/** One seat's usage on one surface on one tenant-day. `seat` is the seat's readable label. */
+export interface SeatDayRollup {
+  day: string;
+  seat: string;
+  surface: string;
+  measures: Measures;
+}
+
+/** One seat's usage of one model on one surface on one tenant-day. */
+export interface ModelDayRollup {
+  day: string;
+  seat: string;
+  surface: string;
+  model: string;
+  measures: ModelMeasures;
+}
+
+export interface SurfaceSeen {
+  surface: string;
+  lastSeenAt: Date;
 }
 
 /** Result of an operation that may find nothing. */
@@ -95,4 +170,41 @@ export interface Store {
   rotateToken(oldId: string, replacement: Omit<TokenRecord, 'lastUsedAt' | 'revokedAt'>, at: Date): Promise<Found<TokenRecord>>;
   /** Records last use for many tokens at once; later times win. */
   touchTokens(uses: { id: string; at: Date }[]): Promise<void>;
+
+  // ---- reads for the pipeline and Connect status ----
+
+  /**
+   * Event totals for a range, grouped by session, identity, surface, model and
+   * event name. Each stored record counts once however often it was written.
+   * `editTools` names the tools whose tool_decision events count as edit accepts/rejects.
+   */
+  eventTotals(tenantId: string, range: TimeRange, editTools: readonly string[]): Promise<EventTotalsRow[]>;
+
+  /**
+   * What the named monotonic sums added in a range, grouped by session, identity,
+   * surface, metric, model, type, decision and start_type:
+   * - delta points: their values, summed;
+   * - cumulative points: increases per series (seriesKey and start time), against
+   *   the previous point of the series up to `lookbackNs` before the range. The
+   *   first point of a series counts in full when the series started within the
+   *   lookback (start < time), else it is only a baseline. A value lower than
+   *   the previous one is a reset and counts in full. A repeated point adds nothing.
+   * Points flagged NO_RECORDED_VALUE add nothing.
+   */
+  metricTotals(tenantId: string, range: TimeRange, names: readonly string[], lookbackNs: bigint): Promise<MetricTotalsRow[]>;
+
+  /** Every distinct identity tuple the tenant's records carried. */
+  listIdentities(tenantId: string): Promise<IdentityKey[]>;
+  /** Identity tuples seen on records received at or after `since`. */
+  identitiesSeenSince(tenantId: string, since: Date): Promise<IdentityKey[]>;
+  /** Surfaces that reported in, with when each was last received. */
+  surfacesSeen(tenantId: string): Promise<SurfaceSeen[]>;
+
+  /** Replaces every rollup of a tenant-day in one transaction: a re-run replaces a day, never adds to it. */
+  replaceDailyRollups(tenantId: string, day: string, seats: SeatDayRollup[], models: ModelDayRollup[]): Promise<void>;
+  /** Rollups of days in [fromDay, toDay] (YYYY-MM-DD, inclusive), ordered by day. */
+  dailyRollups(tenantId: string, fromDay: string, toDay: string): Promise<{ seats: SeatDayRollup[]; models: ModelDayRollup[] }>;
+
+  /** Deletes raw events, points and spans of the tenant older than `before`; rollups stay. Returns records removed. */
+  deleteRawBefore(tenantId: string, before: Date): Promise<number>;
 }

@@ -48,9 +48,10 @@ function surfacesList(status: ConnectStatus, now: number): string {
   const items = [...status.surfaces]
     .sort((a, b) => b.lastSeenAt.localeCompare(a.lastSeenAt))
     .map(
-      (s) => `<li class="surface" data-testid="connect-surface" data-surface="${esc(s.surface)}">
-        <span class="surface-name">${esc(surfaceName(s.surface))}</span>
-        <span class="surface-seen">last seen ${timeAgo(s.lastSeenAt, now)}</span></li>`,
+      (s) =>
+        `<li class="surface" data-testid="connect-surface" data-surface="${esc(s.surface)}">` +
+        `<span class="surface-name" data-testid="connect-surface-name">${esc(surfaceName(s.surface))}</span>` +
+        `<span class="surface-seen">last seen ${timeAgo(s.lastSeenAt, now)}</span></li>`,
     )
     .join('');
   return `<h3 class="subhead">Surfaces reporting</h3><ul class="surfaces" data-testid="connect-surfaces">${items}</ul>`;

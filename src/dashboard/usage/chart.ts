@@ -13,6 +13,8 @@ export interface ChartSpec {
   readonly series: readonly SeriesSpec[];
   /** Formats a y value for the axis and the legend. */
   readonly format: (value: number) => string;
+  /** Formats the y axis ticks when they should read shorter than the legend. */
+  readonly axisFormat?: (value: number) => string;
   /** A fixed y range (e.g. 0–100 for percentages); otherwise 0 to a nice maximum. */
   readonly yRange?: readonly [number, number];
 }
@@ -59,7 +61,7 @@ export function mountChart(container: HTMLElement, xs: readonly number[], spec: 
         size: 64,
         grid: { stroke: GRID_COLOR, width: 1 },
         ticks: { show: false },
-        values: (_u, splits) => splits.map((s) => spec.format(s)),
+        values: (_u, splits) => splits.map((s) => (spec.axisFormat ?? spec.format)(s)),
       },
     ],
     series: [

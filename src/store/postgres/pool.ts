@@ -41,7 +41,11 @@ export function createPool(url: string, logger: Logger, opts: PoolOptions = {}):
  * Runs `fn` on one pooled connection. A connection that failed is destroyed rather
  * than returned; errors come out mapped for the port (StoreUnavailableError for outages).
  */
-export async function withClient<T>(pool: pg.Pool, what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  pool: pg.Pool,
+  what: string,
+  fn: (client: pg.PoolClient, discard: (why: unknown) => void) => Promise<T>,
+): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -56,7 +60,7 @@ export async function withClient<T>(pool: pg.Pool, what: string, fn: (client: pg
   };
   client.on('error', onError);
   try {
-    return await fn(client);
+    return await fn(client, onError);
   } catch (err) {
     if (isUnavailable(err)) broken ??= err;
     throw toStoreError(err, what);
@@ -74,7 +78,7 @@ export async function withClient<T>(pool: pg.Pool, what: string, fn: (client: pg
 export async function inTransaction<T>(pool: pg.Pool, what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await withClient(pool, what, async (client) => {
+      return await withClient(pool, what, async (client, discard) => {
         await client.query('BEGIN');
         try {
           const result = await fn(client);
@@ -82,7 +86,9 @@ export async function inTransaction<T>(pool: pg.Pool, what: string, fn: (client:
           return result;
         } catch (err) {
           // When the connection is gone, so is the transaction; ROLLBACK would only fail again.
-          if (!isUnavailable(err)) await client.query('ROLLBACK');
+          if (isUnavailable(err)) throw err;
+          // A connection whose ROLLBACK failed may still be inside the transaction: never reuse it.
+          await client.query('ROLLBACK').catch(discard);
           throw err;
         }
       });

@@ -1,0 +1,87 @@
+import type { EventTotalsRow, MeasureName, MetricTotalsRow } from '../store/store.js';
+
+/**
+ * What each measure counts. Every measure belongs to one source group; per
+ * session and group, metric counters win when the session sent any of the
+ * group's metrics, and events are used otherwise (Cowork sends events only).
+ * The two are never added together.
+ */
+
+export type SourceGroup =
+  | 'sessions' | 'cost' | 'tokens' | 'lines' | 'commits' | 'pullRequests' | 'activeTime' | 'edits'
+  | 'prompts' | 'apiRequests' | 'apiErrors' | 'tools';
+
+export const EDIT_TOOLS = ['Edit', 'Write', 'NotebookEdit', 'MultiEdit'] as const;
+
+/** A contribution of a metric or event row to a measure; `perModel` ones also feed the per-model rollup. */
+export interface Contribution {
+  measure: MeasureName;
+  value: number;
+}
+
+interface MetricRule {
+  group: SourceGroup;
+  /** Measure for a point, or null when the point does not count (e.g. an unknown `type`). */
+  measure: (row: MetricTotalsRow) => MeasureName | null;
+}
+
+const byAttr = (attr: 'type' | 'decision', map: Record<string, MeasureName>) => (row: MetricTotalsRow) =>
+  map[row[attr] ?? ''] ?? null;
+
+export const metricRules: Readonly<Record<string, MetricRule>> = {
+  'claude_code.session.count': {
+    group: 'sessions',
+    // agents_view is the `claude agents` dashboard process, not a conversation.
+    measure: (row) => (row.startType === 'agents_view' ? null : 'sessions'),
+  },
+  'claude_code.cost.usage': { group: 'cost', measure: () => 'costUsd' },
+  'claude_code.token.usage': {
+    group: 'tokens',
+    measure: byAttr('type', { input: 'inputTokens', output: 'outputTokens', cacheRead: 'cacheReadTokens', cacheCreation: 'cacheCreationTokens' }),
+  },
+  'claude_code.lines_of_code.count': { group: 'lines', measure: byAttr('type', { added: 'linesAdded', removed: 'linesRemoved' }) },
+  'claude_code.commit.count': { group: 'commits', measure: () => 'commits' },
+  'claude_code.pull_request.count': { group: 'pullRequests', measure: () => 'pullRequests' },
+  'claude_code.active_time.total': {
+    group: 'activeTime',
+    measure: byAttr('type', { user: 'activeTimeUserSeconds', cli: 'activeTimeCliSeconds' }),
+  },
+  'claude_code.code_edit_tool.decision': { group: 'edits', measure: byAttr('decision', { accept: 'editAccepts', reject: 'editRejects' }) },
+};
+
+export const metricNames: readonly string[] = Object.keys(metricRules);
+
+/** The contributions of one event totals row, each tagged with its source group. */
+export function eventContributions(row: EventTotalsRow): { group: SourceGroup; c: Contribution }[] {
+  const out: { group: SourceGroup; c: Contribution }[] = [];
+  const add = (group: SourceGroup, measure: MeasureName, value: number) => {
+    if (value !== 0) out.push({ group, c: { measure, value } });
+  };
+  switch (row.name) {
+    case 'user_prompt':
+      add('prompts', 'prompts', row.count);
+      break;
+    case 'api_request':
+      add('apiRequests', 'apiRequests', row.count);
+      add('cost', 'costUsd', row.costUsd);
+      add('tokens', 'inputTokens', row.inputTokens);
+      add('tokens', 'outputTokens', row.outputTokens);
+      add('tokens', 'cacheReadTokens', row.cacheReadTokens);
+      add('tokens', 'cacheCreationTokens', row.cacheCreationTokens);
+      break;
+    case 'api_error':
+      add('apiErrors', 'apiErrors', row.count);
+      break;
+    case 'tool_result':
+      add('tools', 'toolCalls', row.count);
+      add('tools', 'toolFailures', row.failures);
+      break;
+    case 'tool_decision':
+      add('edits', 'editAccepts', row.accepts);
+      add('edits', 'editRejects', row.rejects);
+      break;
+  }
+  return out;
+}
+
+export const perModelMeasures: ReadonlySet<MeasureName> = new Set(['costUsd', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheCreationTokens']);

@@ -1,0 +1,78 @@
+import type { IdentityKey } from '../store/store.js';
+
+const keysOf = (id: IdentityKey): string[] => {
+  const keys: string[] = [];
+  if (id.userEmail) keys.push(`email:${id.userEmail.toLowerCase()}`);
+  if (id.userAccountUuid) keys.push(`account:${id.userAccountUuid}`);
+  if (id.endUserId) keys.push(`enduser:${id.endUserId}`);
+  if (id.userId) keys.push(`user:${id.userId}`);
+  return keys;
+};
+
+/** Lower is more readable: an email beats an account uuid, which beats an end-user id, which beats an install id. */
+const rank = (key: string): number => ['email:', 'account:', 'enduser:', 'user:'].findIndex((p) => key.startsWith(p));
+
+/**
+ * Links identifiers seen together on one record (union-find), so one person is
+ * one seat even when some of their records lack the email. Each seat is named
+ * by its most readable identifier.
+ */
+export class SeatResolver {
+  private readonly parent = new Map<string, string>();
+
+  constructor(identities: Iterable<IdentityKey>) {
+    for (const id of identities) {
+      const keys = keysOf(id);
+      for (const k of keys) this.find(k);
+      for (let i = 1; i < keys.length; i++) this.union(keys[0] as string, keys[i] as string);
+    }
+  }
+
+  /** The seat label of a record's identity; "unknown" when it carried none. */
+  seatOf(id: IdentityKey): string {
+    const first = keysOf(id)[0];
+    if (first === undefined) return 'unknown';
+    return label(this.find(first));
+  }
+
+  /** Number of distinct seats among the given identities. */
+  countSeats(identities: Iterable<IdentityKey>): number {
+    const seats = new Set<string>();
+    for (const id of identities) {
+      const first = keysOf(id)[0];
+      if (first !== undefined) seats.add(this.find(first));
+    }
+    return seats.size;
+  }
+
+  private find(k: string): string {
+    let root = this.parent.get(k);
+    if (root === undefined) {
+      this.parent.set(k, k);
+      return k;
+    }
+    while (root !== this.parent.get(root)) root = this.parent.get(root) as string;
+    // Path compression keeps later lookups flat.
+    let cur = k;
+    while (cur !== root) {
+      const next = this.parent.get(cur) as string;
+      this.parent.set(cur, root);
+      cur = next;
+    }
+    return root;
+  }
+
+  /** The root of a set is always its most readable key, so the label is the root. */
+  private union(a: string, b: string): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra === rb) return;
+    const [winner, loser] = rank(ra) < rank(rb) || (rank(ra) === rank(rb) && ra < rb) ? [ra, rb] : [rb, ra];
+    this.parent.set(loser, winner);
+  }
+}
+
+/** "email:alice@example.com" → "alice@example.com"; other kinds keep their prefix so they read as what they are. */
+function label(key: string): string {
+  return key.startsWith('email:') ? key.slice('email:'.length) : key;
+}

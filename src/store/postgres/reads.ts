@@ -1,0 +1,151 @@
+import type pg from 'pg';
+import type { EventTotalsRow, IdentityKey, MetricTotalsRow, SurfaceSeen, TimeRange } from '../store.js';
+import { withClient } from './pool.js';
+
+/**
+ * The pipeline's reads. Filters are on the exact `time_ns`, plus the `ts` range that
+ * covers it, which is what lets PostgreSQL skip the partitions of other days.
+ */
+
+const floorDiv = (a: bigint, b: bigint): bigint => {
+  const q = a / b;
+  return a < 0n && q * b !== a ? q - 1n : q;
+};
+
+/** [fromNs, toNs) as parameters: the ns bounds and the µs bounds of `ts` (ts = floor(time_ns / 1000)). */
+const bounds = (fromNs: bigint, toNs: bigint) => [
+  fromNs.toString(),
+  toNs.toString(),
+  floorDiv(fromNs, 1000n).toString(),
+  (floorDiv(toNs - 1n, 1000n) + 1n).toString(),
+];
+
+const tsParam = (n: number) => `timestamptz '1970-01-01 00:00:00+00' + $${n}::bigint * interval '1 microsecond'`;
+
+const timeFilter = (first: number) =>
+  `time_ns >= $${first} AND time_ns < $${first + 1} AND ts >= ${tsParam(first + 2)} AND ts < ${tsParam(first + 3)}`;
+
+interface IdentityCols {
+  user_email: string | null;
+  user_account_uuid: string | null;
+  end_user_id: string | null;
+  user_id: string | null;
+}
+
+const identityOf = (r: IdentityCols): IdentityKey => ({
+  userEmail: r.user_email,
+  userAccountUuid: r.user_account_uuid,
+  endUserId: r.end_user_id,
+  userId: r.user_id,
+});
+
+const groupCols = 'session_id, user_email, user_account_uuid, end_user_id, user_id, surface';
+
+export async function eventTotals(pool: pg.Pool, tenantId: string, range: TimeRange, editTools: readonly string[]): Promise<EventTotalsRow[]> {
+  const sql = `
+SELECT ${groupCols}, model, name,
+  count(*)::int AS count,
+  count(*) FILTER (WHERE success = false)::int AS failures,
+  count(*) FILTER (WHERE name = 'tool_decision' AND tool_name = ANY($6) AND decision = 'accept')::int AS accepts,
+  count(*) FILTER (WHERE name = 'tool_decision' AND tool_name = ANY($6) AND decision = 'reject')::int AS rejects,
+  coalesce(sum(cost_usd), 0) AS cost_usd,
+  coalesce(sum(input_tokens), 0) AS input_tokens,
+  coalesce(sum(output_tokens), 0) AS output_tokens,
+  coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+  coalesce(sum(cache_creation_tokens), 0) AS cache_creation_tokens
+FROM events
+WHERE tenant_id = $1 AND ${timeFilter(2)}
+GROUP BY ${groupCols}, model, name`;
+  return withClient(pool, 'read event totals', async (client) => {
+    const { rows } = await client.query(sql, [tenantId, ...bounds(range.fromNs, range.toNs), [...editTools]]);
+    return rows.map((r) => ({
+      sessionId: r.session_id,
+      identity: identityOf(r),
+      surface: r.surface,
+      model: r.model,
+      name: r.name,
+      count: r.count,
+      failures: r.failures,
+      accepts: r.accepts,
+      rejects: r.rejects,
+      costUsd: r.cost_usd,
+      inputTokens: r.input_tokens,
+      outputTokens: r.output_tokens,
+      cacheReadTokens: r.cache_read_tokens,
+      cacheCreationTokens: r.cache_creation_tokens,
+    }));
+  });
+}
+
+/**
+ * Delta points add their value. Cumulative points add their increase over the previous
+ * point of the same series (series_key + start time), looking back `lookbackNs` before
+ * the range for it; a drop is a reset and adds the new value; a first point adds its
+ * value only when its series started within the lookback, else it is a baseline.
+ */
+export async function metricTotals(
+  pool: pg.Pool,
+  tenantId: string,
+  range: TimeRange,
+  names: readonly string[],
+  lookbackNs: bigint,
+): Promise<MetricTotalsRow[]> {
+  const lookFrom = range.fromNs - lookbackNs;
+  const split = `${groupCols}, name, model, attr_type, decision, start_type`;
+  const sql = `
+WITH pts AS (
+  SELECT ${split}, temporality, start_time_ns, time_ns, value,
+         lag(value) OVER (PARTITION BY series_key, start_time_ns ORDER BY time_ns, id) AS prev
+  FROM metric_points
+  WHERE tenant_id = $1 AND ${timeFilter(2)} AND name = ANY($6)
+    AND type = 'sum' AND monotonic AND value IS NOT NULL
+    AND (flags & 1) = 0 -- NO_RECORDED_VALUE
+)
+SELECT ${split},
+  sum(CASE
+    WHEN temporality = 'delta' THEN value
+    WHEN temporality <> 'cumulative' THEN 0
+    WHEN prev IS NULL THEN CASE WHEN start_time_ns >= $2 AND start_time_ns < time_ns THEN value ELSE 0 END
+    WHEN value >= prev THEN value - prev
+    ELSE value
+  END) AS value
+FROM pts
+WHERE time_ns >= $7
+GROUP BY ${split}`;
+  return withClient(pool, 'read metric totals', async (client) => {
+    const { rows } = await client.query(sql, [tenantId, ...bounds(lookFrom, range.toNs), [...names], range.fromNs.toString()]);
+    return rows.map((r) => ({
+      sessionId: r.session_id,
+      identity: identityOf(r),
+      surface: r.surface,
+      name: r.name,
+      model: r.model,
+      type: r.attr_type,
+      decision: r.decision,
+      startType: r.start_type,
+      value: r.value,
+    }));
+  });
+}
+
+export async function listIdentities(pool: pg.Pool, tenantId: string, since?: Date): Promise<IdentityKey[]> {
+  return withClient(pool, 'list identities', async (client) => {
+    const { rows } = await client.query<IdentityCols>(
+      `SELECT user_email, user_account_uuid, end_user_id, user_id FROM seat_identities
+       WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR last_received_at >= $2)
+       ORDER BY first_seen, user_email, user_account_uuid, end_user_id, user_id`,
+      [tenantId, since ?? null],
+    );
+    return rows.map(identityOf);
+  });
+}
+
+export async function surfacesSeen(pool: pg.Pool, tenantId: string): Promise<SurfaceSeen[]> {
+  return withClient(pool, 'list surfaces', async (client) => {
+    const { rows } = await client.query<{ surface: string; last_received_at: Date }>(
+      'SELECT surface, last_received_at FROM surfaces_seen WHERE tenant_id = $1 ORDER BY surface',
+      [tenantId],
+    );
+    return rows.map((r) => ({ surface: r.surface, lastSeenAt: r.last_received_at }));
+  });
+}

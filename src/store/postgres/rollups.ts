@@ -1,0 +1,93 @@
+import type pg from 'pg';
+import {
+  measureNames,
+  modelMeasureNames,
+  type Measures,
+  type ModelDayRollup,
+  type ModelMeasures,
+  type SeatDayRollup,
+} from '../store.js';
+import { inTransaction, withClient } from './pool.js';
+import { toPgJson } from './rows.js';
+
+/**
+ * Replaces a tenant-day's rollups in one transaction. Replicas computing the same day
+ * at once queue on an advisory lock for that tenant-day instead of failing on each
+ * other's rows.
+ */
+export async function replaceDailyRollups(
+  pool: pg.Pool,
+  tenantId: string,
+  day: string,
+  seats: SeatDayRollup[],
+  models: ModelDayRollup[],
+): Promise<void> {
+  const stray = [...seats, ...models].find((r) => r.day !== day);
+  if (stray !== undefined) throw new Error(`a rollup of ${stray.day} was given to replace ${day}`);
+  await inTransaction(pool, 'store daily rollups', async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`rollup/${tenantId}/${day}`]);
+    await client.query('DELETE FROM daily_seat_rollups WHERE tenant_id = $1 AND day = $2', [tenantId, day]);
+    await client.query('DELETE FROM daily_model_rollups WHERE tenant_id = $1 AND day = $2', [tenantId, day]);
+    if (seats.length > 0) {
+      await client.query(
+        `INSERT INTO daily_seat_rollups (tenant_id, day, seat, surface, measures)
+         SELECT $1, $2::date, r.seat, r.surface, r.measures
+         FROM json_to_recordset($3::json) AS r(seat text, surface text, measures jsonb)`,
+        [tenantId, day, toPgJson(seats.map((s) => ({ seat: s.seat, surface: s.surface, measures: s.measures })))],
+      );
+    }
+    if (models.length > 0) {
+      await client.query(
+        `INSERT INTO daily_model_rollups (tenant_id, day, seat, surface, model, measures)
+         SELECT $1, $2::date, r.seat, r.surface, r.model, r.measures
+         FROM json_to_recordset($3::json) AS r(seat text, surface text, model text, measures jsonb)`,
+        [tenantId, day, toPgJson(models.map((m) => ({ seat: m.seat, surface: m.surface, model: m.model, measures: m.measures })))],
+      );
+    }
+  });
+}
+
+/** Measures missing from a stored row (added to the build after it was computed) read as 0. */
+function pick<K extends string>(names: readonly K[], stored: Record<string, unknown>): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const n of names) out[n] = typeof stored[n] === 'number' ? stored[n] : 0;
+  return out;
+}
+
+interface RollupRow {
+  day: string;
+  seat: string;
+  surface: string;
+  model?: string;
+  measures: Record<string, unknown>;
+}
+
+export async function dailyRollups(
+  pool: pg.Pool,
+  tenantId: string,
+  fromDay: string,
+  toDay: string,
+): Promise<{ seats: SeatDayRollup[]; models: ModelDayRollup[] }> {
+  return withClient(pool, 'read daily rollups', async (client) => {
+    const where = 'WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date';
+    const seats = await client.query<RollupRow>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, seat, surface, measures FROM daily_seat_rollups ${where} ORDER BY day, seat, surface`,
+      [tenantId, fromDay, toDay],
+    );
+    const models = await client.query<RollupRow>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, seat, surface, model, measures FROM daily_model_rollups ${where}
+       ORDER BY day, seat, surface, model`,
+      [tenantId, fromDay, toDay],
+    );
+    return {
+      seats: seats.rows.map((r) => ({ day: r.day, seat: r.seat, surface: r.surface, measures: pick(measureNames, r.measures) as Measures })),
+      models: models.rows.map((r) => ({
+        day: r.day,
+        seat: r.seat,
+        surface: r.surface,
+        model: r.model ?? '',
+        measures: pick(modelMeasureNames, r.measures) as ModelMeasures,
+      })),
+    };
+  });
+}

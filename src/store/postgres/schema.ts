@@ -1,0 +1,177 @@
+/**
+ * The schema, as an append-only list of migrations: never edit a released one,
+ * add the next version instead.
+ *
+ * Telemetry tables are partitioned by day on `ts` (UTC) with no DEFAULT partition
+ * (partitions.ts creates them ahead and on demand). Their primary key holds the
+ * partition key, as PostgreSQL requires, so a repeated delivery of a record
+ * (same tenant, id and time) is skipped by ON CONFLICT DO NOTHING.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Columns every telemetry table shares: who, when, where from, and the raw rest as JSONB. */
+const commonColumns = `
+  tenant_id text NOT NULL,
+  id text NOT NULL,
+  ts timestamptz NOT NULL,
+  time_ns bigint NOT NULL,
+  surface text NOT NULL,
+  service_name text,
+  seat text,
+  user_email text,
+  user_account_uuid text,
+  end_user_id text,
+  user_id text,
+  organization_id text,
+  session_id text,
+  name text NOT NULL,
+  -- The record's model attribute, as ingest read it (EventFacts / PointFacts).
+  model text,
+  flags bigint NOT NULL,
+  attributes jsonb NOT NULL,
+  resource jsonb NOT NULL,
+  scope jsonb NOT NULL`;
+
+const readIndexes = (table: string) => `
+CREATE INDEX ${table}_tenant_ts_idx ON ${table} (tenant_id, ts);
+CREATE INDEX ${table}_tenant_session_idx ON ${table} (tenant_id, session_id);
+CREATE INDEX ${table}_tenant_seat_ts_idx ON ${table} (tenant_id, seat, ts);`;
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tenants, tokens, telemetry tables, seats, surfaces and daily rollups',
+    sql: `
+CREATE TABLE tenants (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  timezone text NOT NULL,
+  retention_days integer NOT NULL CHECK (retention_days > 0),
+  allowed_organization_ids text[] NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE tokens (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  scope text NOT NULL CHECK (scope IN ('ingest', 'read', 'admin')),
+  prefix text NOT NULL,
+  hash text NOT NULL,
+  created_at timestamptz NOT NULL,
+  last_used_at timestamptz,
+  revoked_at timestamptz,
+  CONSTRAINT tokens_hash_key UNIQUE (hash)
+);
+CREATE INDEX tokens_tenant_created_idx ON tokens (tenant_id, created_at DESC, id DESC);
+
+CREATE TABLE events (${commonColumns},
+  observed_time_ns bigint,
+  prompt_id text,
+  severity_number integer NOT NULL,
+  severity_text text,
+  trace_id text,
+  span_id text,
+  body jsonb,
+  -- EventFacts: the attributes the daily pipeline adds up, already typed.
+  cost_usd double precision,
+  input_tokens double precision,
+  output_tokens double precision,
+  cache_read_tokens double precision,
+  cache_creation_tokens double precision,
+  success boolean,
+  decision text,
+  tool_name text,
+  PRIMARY KEY (tenant_id, id, ts)
+) PARTITION BY RANGE (ts);
+${readIndexes('events')}
+
+CREATE TABLE metric_points (${commonColumns},
+  start_time_ns bigint,
+  series_key text NOT NULL,
+  description text NOT NULL,
+  unit text NOT NULL,
+  type text NOT NULL CHECK (type IN ('gauge', 'sum', 'histogram', 'exponential_histogram', 'summary')),
+  temporality text CHECK (temporality IN ('unspecified', 'delta', 'cumulative')),
+  monotonic boolean,
+  value double precision,
+  value_int text,
+  distribution jsonb,
+  -- PointFacts: the attributes measures are split by (attr_type is the \`type\` attribute).
+  attr_type text,
+  decision text,
+  start_type text,
+  PRIMARY KEY (tenant_id, id, ts)
+) PARTITION BY RANGE (ts);
+${readIndexes('metric_points')}
+CREATE INDEX metric_points_tenant_name_ts_idx ON metric_points (tenant_id, name, ts);
+
+CREATE TABLE spans (${commonColumns},
+  trace_id text NOT NULL,
+  span_id text NOT NULL,
+  parent_span_id text,
+  trace_state text NOT NULL,
+  kind integer NOT NULL,
+  end_time_ns bigint NOT NULL,
+  status_code integer NOT NULL,
+  status_message text NOT NULL,
+  events jsonb NOT NULL,
+  links jsonb NOT NULL,
+  PRIMARY KEY (tenant_id, id, ts)
+) PARTITION BY RANGE (ts);
+${readIndexes('spans')}
+
+-- Identifier tuples seen together on a record; the pipeline links them into seats.
+CREATE TABLE seat_identities (
+  tenant_id text NOT NULL,
+  user_email text,
+  user_account_uuid text,
+  end_user_id text,
+  user_id text,
+  -- Record times (earliest, latest) and when a record with this tuple last arrived.
+  first_seen timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL,
+  last_received_at timestamptz NOT NULL,
+  CONSTRAINT seat_identities_key UNIQUE NULLS NOT DISTINCT (tenant_id, user_email, user_account_uuid, end_user_id, user_id)
+);
+
+-- Which surfaces (Claude Code, Cowork, …) reported in, for the Connect page.
+CREATE TABLE surfaces_seen (
+  tenant_id text NOT NULL,
+  surface text NOT NULL,
+  first_seen timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL,
+  last_received_at timestamptz NOT NULL,
+  PRIMARY KEY (tenant_id, surface)
+);
+
+-- Daily usage per tenant-day, seat and surface (and model); measures as a JSON object
+-- of name → number, so adding a measure needs no migration.
+CREATE TABLE daily_seat_rollups (
+  tenant_id text NOT NULL,
+  day date NOT NULL,
+  seat text NOT NULL,
+  surface text NOT NULL,
+  measures jsonb NOT NULL,
+  computed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, day, seat, surface)
+);
+
+CREATE TABLE daily_model_rollups (
+  tenant_id text NOT NULL,
+  day date NOT NULL,
+  seat text NOT NULL,
+  surface text NOT NULL,
+  model text NOT NULL,
+  measures jsonb NOT NULL,
+  computed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, day, seat, surface, model)
+);
+`,
+  },
+];
+
+export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,0 +1,127 @@
+import type pg from 'pg';
+import type { RecordBase } from '../records.js';
+
+/**
+ * Who and which surfaces reported in: seat_identities and surfaces_seen.
+ *
+ * Every request of a tenant touches the same few rows here, and an upsert holds its
+ * row lock until COMMIT, so writing them every time would queue all of a tenant's
+ * requests behind each other. What this process wrote (and saw committed) is
+ * remembered, and a row is only written again when its first-seen time moves back, its
+ * last-seen time moves on by more than `refreshMs`, or it was last written more than
+ * `refreshMs` ago (so last_received_at is at most that much behind).
+ */
+export interface SeenWindow {
+  firstMs: number;
+  lastMs: number;
+}
+
+interface Stored extends SeenWindow {
+  writtenAtMs: number;
+}
+
+export interface SeenUpdates {
+  surfaces: { key: string; surface: string; window: SeenWindow }[];
+  identities: { key: string; ids: (string | null)[]; window: SeenWindow }[];
+}
+
+export interface SeenCache {
+  /** What a batch would change, given what is already known to be stored. */
+  pending(tenantId: string, records: Iterable<RecordBase>): SeenUpdates;
+  /** Call after COMMIT; `writtenAtMs` is when the transaction began. */
+  remember(updates: SeenUpdates, writtenAtMs: number): void;
+}
+
+const MAX_ENTRIES = 100_000;
+
+export function createSeenCache(refreshMs = 30_000): SeenCache {
+  const stored = new Map<string, Stored>();
+  const stale = (key: string, w: SeenWindow, now: number): boolean => {
+    const s = stored.get(key);
+    return s === undefined || w.firstMs < s.firstMs || w.lastMs > s.lastMs + refreshMs || now > s.writtenAtMs + refreshMs;
+  };
+  return {
+    pending(tenantId, records) {
+      const surfaces = new Map<string, { surface: string; window: SeenWindow }>();
+      const identities = new Map<string, { ids: (string | null)[]; window: SeenWindow }>();
+      for (const r of records) {
+        const ms = Number(r.timeNs / 1_000_000n);
+        widen(surfaces, JSON.stringify(['s', tenantId, r.surface]), ms, () => ({ surface: r.surface }));
+        const { userEmail, userAccountUuid, endUserId, userId } = r.identity;
+        const ids = [userEmail, userAccountUuid, endUserId, userId];
+        if (ids.some((v) => v !== null)) widen(identities, JSON.stringify(['i', tenantId, ...ids]), ms, () => ({ ids }));
+      }
+      // A fixed order keeps concurrent transactions from locking the same rows in opposite orders.
+      const now = Date.now();
+      const sorted = <T>(m: Map<string, T & { window: SeenWindow }>) =>
+        [...m].filter(([k, v]) => stale(k, v.window, now)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, v]) => ({ key, ...v }));
+      return { surfaces: sorted(surfaces), identities: sorted(identities) };
+    },
+    remember(updates, writtenAtMs) {
+      if (stored.size > MAX_ENTRIES) stored.clear();
+      for (const u of [...updates.surfaces, ...updates.identities]) {
+        const s = stored.get(u.key);
+        stored.set(u.key, {
+          firstMs: Math.min(s?.firstMs ?? Infinity, u.window.firstMs),
+          lastMs: Math.max(s?.lastMs ?? -Infinity, u.window.lastMs),
+          writtenAtMs,
+        });
+      }
+    },
+  };
+}
+
+function widen<T>(m: Map<string, T & { window: SeenWindow }>, key: string, ms: number, make: () => T): void {
+  const e = m.get(key);
+  if (e === undefined) m.set(key, { ...make(), window: { firstMs: ms, lastMs: ms } });
+  else {
+    if (ms < e.window.firstMs) e.window.firstMs = ms;
+    if (ms > e.window.lastMs) e.window.lastMs = ms;
+  }
+}
+
+const toIso = (ms: number) => new Date(ms).toISOString();
+/** PostgreSQL text cannot hold U+0000. */
+const noNul = (s: string | null) => (s !== null && s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
+
+export async function writeSeen(client: pg.PoolClient, tenantId: string, u: SeenUpdates): Promise<void> {
+  if (u.surfaces.length > 0) {
+    await client.query({
+      name: 'upsert-surfaces-seen',
+      text: `INSERT INTO surfaces_seen AS s (tenant_id, surface, first_seen, last_seen, last_received_at)
+             SELECT $1, x.surface, x.first_seen, x.last_seen, now()
+             FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS x(surface, first_seen, last_seen)
+             ON CONFLICT (tenant_id, surface) DO UPDATE
+             SET first_seen = LEAST(s.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen),
+                 last_received_at = GREATEST(s.last_received_at, EXCLUDED.last_received_at)`,
+      values: [
+        tenantId,
+        u.surfaces.map((s) => noNul(s.surface)),
+        u.surfaces.map((s) => toIso(s.window.firstMs)),
+        u.surfaces.map((s) => toIso(s.window.lastMs)),
+      ],
+    });
+  }
+  if (u.identities.length > 0) {
+    const col = (i: number) => u.identities.map((x) => noNul(x.ids[i] ?? null));
+    await client.query({
+      name: 'upsert-seat-identities',
+      text: `INSERT INTO seat_identities AS s
+               (tenant_id, user_email, user_account_uuid, end_user_id, user_id, first_seen, last_seen, last_received_at)
+             SELECT $1, x.e, x.a, x.u, x.i, x.f, x.l, now()
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[]) AS x(e, a, u, i, f, l)
+             ON CONFLICT ON CONSTRAINT seat_identities_key DO UPDATE
+             SET first_seen = LEAST(s.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen),
+                 last_received_at = GREATEST(s.last_received_at, EXCLUDED.last_received_at)`,
+      values: [
+        tenantId,
+        col(0),
+        col(1),
+        col(2),
+        col(3),
+        u.identities.map((x) => toIso(x.window.firstMs)),
+        u.identities.map((x) => toIso(x.window.lastMs)),
+      ],
+    });
+  }
+}

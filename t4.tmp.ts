@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { decodeJson } from './src/otlp/decode-json.js';
+import { decodeProtobuf } from './src/otlp/decode-protobuf.js';
+import { encodeRequest } from './src/otlp/encode-request.js';
+const body = JSON.parse(readFileSync('/work/shared/reference/claude-code-2.1.328-capture/logs.json', 'utf8')).body;
+const recs = body.resourceLogs[0].scopeLogs[0].logRecords;
+const many = []; for (let i = 0; i < 1000; i++) many.push(recs[i % recs.length]);
+body.resourceLogs[0].scopeLogs[0].logRecords = many;
+const pb = encodeRequest('logs', decodeJson('logs', JSON.stringify(body)));
+const t = Date.now(); while (Date.now() - t < 4000) decodeProtobuf('logs', pb);
