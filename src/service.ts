@@ -9,12 +9,14 @@ import { InflightBudget } from './ingest/inflight.js';
 import { createOpsMetrics } from './ops/metrics.js';
 import { type PipelineScheduler, startPipelineScheduler } from './pipeline/scheduler.js';
 import { openStore } from './store/open.js';
+import type { Store } from './store/store.js';
 import { startGrpcServer } from './transport/grpc.js';
 import { startHttpServer } from './transport/http.js';
 import { grpcCredentials, loadTls } from './transport/tls.js';
 
 export interface RunningService {
   ports: { grpc: number; http: number; api: number };
+  store: Store;
   /** Graceful stop: servers stop accepting and finish what is in flight, then the store closes. */
   stop(): Promise<void>;
 }
@@ -66,6 +68,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
 
   return {
     ports: { grpc: grpc.port, http: http.port, api: api.port },
+    store,
     stop: async () => {
       await Promise.all([grpc.close(config.SHUTDOWN_TIMEOUT_MS), http.close(), api.close(), scheduler?.drain(config.SHUTDOWN_TIMEOUT_MS)]);
       await auth.stop();

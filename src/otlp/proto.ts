@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import protoLoader from '@grpc/proto-loader';
+import * as protoLoader from '@grpc/proto-loader';
 import type { Signal } from './types.js';
 
 /**

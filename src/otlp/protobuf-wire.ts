@@ -148,7 +148,7 @@ export function packedDouble(r: Reader, end: number, packed: boolean, out: numbe
 // a batch. A small direct-mapped cache of short strings skips the UTF-8 decode for them and lets the
 // decoded records share one string instead of holding thousands of copies.
 const CACHE_SLOTS = 4096;
-const CACHEABLE_BYTES = 0;
+const CACHEABLE_BYTES = 64;
 const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
 
 /** A length-delimited UTF-8 string field. */

@@ -17,6 +17,8 @@ export interface RangeLabel {
   readonly to: string;
 }
 
+const LARGE_TABLE_ROWS = 200;
+
 /** Sort order survives range changes, like the range survives page changes. */
 let sort: SortState = { key: 'costUsd', direction: 'desc' };
 
@@ -42,10 +44,13 @@ export function mountResults(content: HTMLElement, usage: SeatUsage, models: rea
           <button type="button" class="btn" data-testid="csv-export">Export CSV</button>
         </div>
       </div>
-      <div class="table-wrap seat-wrap"><table class="table seat-table" data-testid="seat-table">
-        <caption class="visually-hidden">Usage per seat, ${esc(label.from)} to ${esc(label.to)}. Click a column header to sort.</caption>
-        <thead data-testid="seat-head"></thead><tbody data-testid="seat-rows"></tbody>
-      </table></div>
+      <div class="table-wrap seat-wrap">
+        <div class="grid-table seat-table" role="table" data-testid="seat-table" style="--num-cols: ${SEAT_COLUMNS.length - 1}"
+          aria-label="Usage per seat, ${esc(label.from)} to ${esc(label.to)}. Column headers sort." aria-rowcount="${usage.seats.length + 1}">
+          <div role="rowgroup" class="grid-head" data-testid="seat-head"></div>
+          <div role="rowgroup" class="grid-body" data-testid="seat-rows"></div>
+        </div>
+      </div>
     </section>`,
   );
 
@@ -54,6 +59,7 @@ export function mountResults(content: HTMLElement, usage: SeatUsage, models: rea
     return body && c.spec.series.length > 0 ? [mountChart(body, usage.xs, c.spec)] : [];
   });
 
+  const table = byId(content, 'seat-table');
   const head = byId(content, 'seat-head');
   const body = byId(content, 'seat-rows');
   const count = byId(content, 'seat-count');
@@ -68,7 +74,10 @@ export function mountResults(content: HTMLElement, usage: SeatUsage, models: rea
     body.innerHTML =
       shown.length > 0
         ? bodyHtml(SEAT_COLUMNS, shown)
-        : `<tr><td colspan="${SEAT_COLUMNS.length}" class="muted">No seat matches “${esc(filterInput.value.trim())}”.</td></tr>`;
+        : `<div role="row" class="grid-empty"><div role="cell">No seat matches “${esc(filterInput.value.trim())}”.</div></div>`;
+    table.setAttribute('aria-rowcount', String(shown.length + 1));
+    // Large tables lay out only the rows near the viewport; small ones render whole (also in full-page screenshots).
+    table.classList.toggle('is-large', shown.length > LARGE_TABLE_ROWS);
     count.textContent =
       shown.length === allRows.length
         ? `${formatInteger(allRows.length)} ${allRows.length === 1 ? 'seat' : 'seats'}`

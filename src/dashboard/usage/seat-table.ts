@@ -48,31 +48,34 @@ function compareCells(a: CellValue, b: CellValue, sign: number): number {
   return String(a).localeCompare(String(b)) * sign;
 }
 
+// The table is a CSS grid of ARIA table roles rather than a <table>: rows with fixed column widths can use
+// content-visibility, so only the rows on screen are laid out (a 1,000 × 22 <table> takes ~0.4 s to lay out).
 export function headHtml(columns: readonly Column[], sort: SortState): string {
   const cells = columns.map((c) => {
     const sorted = c.key === sort.key;
     const ariaSort = sorted ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none';
     const arrow = sorted ? (sort.direction === 'asc' ? '▲' : '▼') : '';
-    return `<th scope="col" class="${c.kind === 'text' ? 'col-text' : 'col-num'}" aria-sort="${ariaSort}" data-col="${c.key}">
-      <button type="button" class="sort" data-sort="${c.key}" data-testid="seat-sort-${c.key}">${esc(c.label)}<span class="sort-mark" aria-hidden="true">${arrow}</span></button></th>`;
+    return `<div role="columnheader" class="${c.kind === 'text' ? 'col-text' : 'col-num'}" aria-sort="${ariaSort}" data-col="${c.key}">` +
+      `<button type="button" class="sort" data-sort="${c.key}" data-testid="seat-sort-${c.key}">${esc(c.label)}<span class="sort-mark" aria-hidden="true">${arrow}</span></button></div>`;
   });
-  return `<tr>${cells.join('')}</tr>`;
+  return `<div role="row" class="grid-row" aria-rowindex="1">${cells.join('')}</div>`;
 }
 
 export function bodyHtml(columns: readonly Column[], rows: readonly SeatCells[]): string {
   const parts: string[] = [];
-  for (const row of rows) {
-    parts.push(`<tr data-testid="seat-row" data-seat="${esc(String(row[0] ?? ''))}">`);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as SeatCells;
+    parts.push(`<div role="row" class="grid-row" aria-rowindex="${r + 2}" data-testid="seat-row" data-seat="${esc(String(row[0] ?? ''))}">`);
     for (let c = 0; c < columns.length; c++) {
       const column = columns[c] as Column;
       const text = esc(displayCell(column, row[c] ?? null));
       parts.push(
         c === 0
-          ? `<th scope="row" class="col-text" data-col="${column.key}">${text}</th>`
-          : `<td class="col-num" data-col="${column.key}">${text}</td>`,
+          ? `<div role="rowheader" class="col-text" data-col="${column.key}" title="${text}">${text}</div>`
+          : `<div role="cell" class="col-num" data-col="${column.key}">${text}</div>`,
       );
     }
-    parts.push('</tr>');
+    parts.push('</div>');
   }
   return parts.join('');
 }
