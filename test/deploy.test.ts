@@ -325,7 +325,7 @@ describe('deploy: k8s manifests', () => {
     });
   }
 
-  describe('k8s/overlays/mongodb', () => {
+  describe('k8s/overlays/mongodb: the replica set', () => {
     const r = () => renders.get('k8s/overlays/mongodb')!;
 
     it('points MONGODB_URL at every member of the replica set it runs, as the user the set creates', () => {

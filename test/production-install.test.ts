@@ -1,6 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,9 +12,9 @@ import { configKeys } from '../src/config.js';
 
 /**
  * Replays the Dockerfile's runtime stage outside a container: the same COPYs (the build stage's output taken
- * from this checkout's dist/), the same npm RUN lines, then `node dist/main.js` on the embedded PostgreSQL.
- * A runtime dependency left in devDependencies, or an install script the runtime needs but does not get,
- * fails here.
+ * from this checkout's dist/), the same npm RUN lines, then `node dist/main.js` on the embedded PostgreSQL,
+ * as a non-root user like the image's USER. A runtime dependency left in devDependencies, or an install
+ * script the runtime needs but does not get, fails here.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const built = existsSync(path.join(root, 'dist/main.js'));
@@ -36,6 +36,16 @@ function stages(dockerfile: string): Stage[] {
     const workdir = instructions.filter((x) => x.getKeyword() === 'WORKDIR').at(-1)?.getArgumentsContent() ?? '/';
     return { name: from.getBuildStage(), workdir, instructions };
   });
+}
+
+/**
+ * The image runs as a non-root user, so embedded PostgreSQL runs as that same user rather than switching to
+ * `postgres`. When these tests run as root, the server and the CLI run as `nobody` to take that same path.
+ */
+function runtimeUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'nobody'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
 }
 
 function freePort(): Promise<number> {
@@ -110,6 +120,7 @@ describe(title, function () {
   let server: ChildProcess | undefined;
   let serverOutput = '';
   const ports = { grpc: 0, http: 0, api: 0, pg: 0 };
+  const user = runtimeUser();
 
   before(async function () {
     if (!built) this.skip();
@@ -117,8 +128,7 @@ describe(title, function () {
     this.timeout(600_000);
     const all = stages(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
     const runtime = all.at(-1)!;
-    // Runs as root here, so the embedded PostgreSQL runs as the `postgres` user and must be able to walk
-    // into the directory and read the installed binaries.
+    // The server's user must be able to walk into the directory and read the installed binaries.
     tmp = mkdtempSync(path.join(os.tmpdir(), 'ai-usage-production-install-'));
     chmodSync(tmp, 0o755);
     app = path.join(tmp, 'app');
@@ -149,6 +159,11 @@ describe(title, function () {
       }
     }
 
+    // Like the image's /data volume: owned by the user the server runs as.
+    const dataDir = path.join(tmp, 'data');
+    mkdirSync(dataDir);
+    if (user) chownSync(dataDir, user.uid, user.gid);
+
     for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
     env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !configKeys.includes(k)));
     Object.assign(env, imageEnv, {
@@ -157,9 +172,9 @@ describe(title, function () {
       OTLP_HTTP_PORT: String(ports.http),
       API_PORT: String(ports.api),
       EMBEDDED_PG_PORT: String(ports.pg),
-      DATA_DIR: path.join(tmp, 'data'),
+      DATA_DIR: dataDir,
     });
-    server = spawn(process.execPath, ['dist/main.js'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, ['dist/main.js'], { cwd: app, env, ...user, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (c: Buffer) => (serverOutput = (serverOutput + c.toString()).slice(-8000));
     server.stdout!.on('data', keep);
     server.stderr!.on('data', keep);
@@ -208,7 +223,7 @@ describe(title, function () {
     const cli = await execFileAsync(
       process.execPath,
       ['dist/cli/main.js', 'tokens', 'create', '--tenant', 'default', '--scope', 'ingest', '--json'],
-      { cwd: app, env },
+      { cwd: app, env, ...user },
     );
     const { token } = JSON.parse(cli.stdout) as { token: string };
     expect(token).to.be.a('string').and.have.length.greaterThan(20);

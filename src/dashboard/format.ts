@@ -23,8 +23,14 @@ export const formatDay = (day: string): string => utcDay.format(new Date(`${day}
 
 /** Rounds half away from zero to `digits` decimals, so the table and the CSV agree on one value. */
 export function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.sign(value) * Math.round(Math.abs(value) * factor + Number.EPSILON) / factor;
+  if (!Number.isFinite(value)) return 0;
+  // Shifting through the decimal exponent rounds the number as printed (1.005 → 1.01), not its binary neighbour.
+  const abs = Math.abs(value);
+  const text = String(abs);
+  // `|| 0` turns -0 into 0, so nothing shows "-0.00".
+  if (text.includes('e')) return (Math.sign(value) * Math.round(abs * 10 ** digits)) / 10 ** digits || 0;
+  const shifted = Math.round(Number(`${text}e${digits}`));
+  return Math.sign(value) * Number(`${shifted}e-${digits}`) || 0;
 }
 
 /** "12 seconds ago", "3 minutes ago", "yesterday"… relative to `now`. */

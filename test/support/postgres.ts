@@ -35,6 +35,7 @@ export async function tempDataDir(label: string): Promise<string> {
 export interface TestPostgres {
   dataDir: string;
   port: number;
+  /** Replace it when a test starts the server again, so destroy() stops that one. */
   handle: EmbeddedPostgresHandle;
   /** Database `postgres` on the server, for CREATE DATABASE and the like. */
   adminUrl: string;
@@ -47,17 +48,18 @@ export async function startTestPostgres(label = 'pg'): Promise<TestPostgres> {
   const dataDir = await tempDataDir(label);
   const port = await freePort();
   const handle = await startEmbeddedPostgres({ dataDir, port, logger: testLogger });
-  const adminUrl = withDatabase(handle.url, 'postgres');
-  return {
+  const server: TestPostgres = {
     dataDir,
     port,
     handle,
-    adminUrl,
+    adminUrl: withDatabase(handle.url, 'postgres'),
     async destroy() {
-      await handle.stop();
+      // The test may have replaced the handle (stopped and started the server again).
+      await server.handle.stop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
+  return server;
 }
 
 export const withDatabase = (url: string, database: string): string => {

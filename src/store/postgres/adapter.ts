@@ -15,6 +15,8 @@ export interface PostgresStoreOptions {
   /** Daily partitions kept ready ahead of today (and behind it, for late data) at migrate(). */
   partitionDaysAhead?: number;
   partitionDaysBehind?: number;
+  /** Client-side limit for each statement of a writeBatch (default 15 s). */
+  writeTimeoutMs?: number;
 }
 
 export interface PostgresStore extends Store {
@@ -48,7 +50,7 @@ export function createPostgresStore(pool: pg.Pool, logger: Logger, opts: Postgre
       closed ??= pool.end();
       return closed;
     },
-    writeBatch: (tenantId, batch) => writeBatch({ pool, partitions, seen }, tenantId, batch),
+    writeBatch: (tenantId, batch) => writeBatch({ pool, partitions, seen, timeoutMs: opts.writeTimeoutMs ?? 15_000 }, tenantId, batch),
     createTenant: (t) => tenants.createTenant(pool, t),
     getTenant: (id) => tenants.getTenant(pool, id),
     listTenants: () => tenants.listTenants(pool),

@@ -70,25 +70,37 @@ export async function withClient<T>(
   }
 }
 
+/** Adds node-postgres's per-query client-side timeout, which @types/pg does not declare. */
+export const timed = <Q extends pg.QueryConfig>(query: Q, timeoutMs: number | undefined): Q =>
+  timeoutMs === undefined ? query : Object.assign(query, { query_timeout: timeoutMs });
+
 /**
  * One transaction, run again once on a serialization failure or deadlock.
  * COMMIT has returned before this resolves, so the work is durable
- * (synchronous_commit is left at its default, on).
+ * (synchronous_commit is left at its default, on). `timeoutMs` bounds BEGIN and
+ * COMMIT on the client side (a server that stopped answering); `fn` passes it to its
+ * own queries as `query_timeout`.
  */
-export async function inTransaction<T>(pool: pg.Pool, what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  what: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  timeoutMs?: number,
+): Promise<T> {
+  const q = (text: string) => timed({ text }, timeoutMs);
   for (let attempt = 1; ; attempt++) {
     try {
       return await withClient(pool, what, async (client, discard) => {
-        await client.query('BEGIN');
+        await client.query(q('BEGIN'));
         try {
           const result = await fn(client);
-          await client.query('COMMIT');
+          await client.query(q('COMMIT'));
           return result;
         } catch (err) {
           // When the connection is gone, so is the transaction; ROLLBACK would only fail again.
           if (isUnavailable(err)) throw err;
           // A connection whose ROLLBACK failed may still be inside the transaction: never reuse it.
-          await client.query('ROLLBACK').catch(discard);
+          await client.query(q('ROLLBACK')).catch(discard);
           throw err;
         }
       });

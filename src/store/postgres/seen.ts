@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { timed } from './pool.js';
 import type { RecordBase } from '../records.js';
 
 /**
@@ -84,9 +85,9 @@ const toIso = (ms: number) => new Date(ms).toISOString();
 /** PostgreSQL text cannot hold U+0000. */
 const noNul = (s: string | null) => (s !== null && s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
 
-export async function writeSeen(client: pg.PoolClient, tenantId: string, u: SeenUpdates): Promise<void> {
+export async function writeSeen(client: pg.PoolClient, tenantId: string, u: SeenUpdates, timeoutMs: number): Promise<void> {
   if (u.surfaces.length > 0) {
-    await client.query({
+    await client.query(timed({
       name: 'upsert-surfaces-seen',
       text: `INSERT INTO surfaces_seen AS s (tenant_id, surface, first_seen, last_seen, last_received_at)
              SELECT $1, x.surface, x.first_seen, x.last_seen, now()
@@ -100,11 +101,11 @@ export async function writeSeen(client: pg.PoolClient, tenantId: string, u: Seen
         u.surfaces.map((s) => toIso(s.window.firstMs)),
         u.surfaces.map((s) => toIso(s.window.lastMs)),
       ],
-    });
+    }, timeoutMs));
   }
   if (u.identities.length > 0) {
     const col = (i: number) => u.identities.map((x) => noNul(x.ids[i] ?? null));
-    await client.query({
+    await client.query(timed({
       name: 'upsert-seat-identities',
       text: `INSERT INTO seat_identities AS s
                (tenant_id, user_email, user_account_uuid, end_user_id, user_id, first_seen, last_seen, last_received_at)
@@ -122,6 +123,6 @@ export async function writeSeen(client: pg.PoolClient, tenantId: string, u: Seen
         u.identities.map((x) => toIso(x.window.firstMs)),
         u.identities.map((x) => toIso(x.window.lastMs)),
       ],
-    });
+    }, timeoutMs));
   }
 }

@@ -3,7 +3,7 @@ import type { RecordBase, RecordBatch } from '../records.js';
 import { batchSize } from '../records.js';
 import { sqlState } from './errors.js';
 import { dayOfNs, type PartitionKeeper, type PartitionedTable } from './partitions.js';
-import { inTransaction } from './pool.js';
+import { inTransaction, timed } from './pool.js';
 import {
   commonColumns,
   eventColumns,
@@ -40,6 +40,11 @@ export interface WriteContext {
   pool: pg.Pool;
   partitions: PartitionKeeper;
   seen: SeenCache;
+  /**
+   * Client-side bound for each statement of a write. An OTLP exporter gives up after
+   * about 10 s anyway, so waiting longer on a server that stopped answering helps no one.
+   */
+  timeoutMs: number;
 }
 
 /**
@@ -73,10 +78,15 @@ export async function writeBatch(ctx: WriteContext, tenantId: string, batch: Rec
   const startedAt = Date.now();
   const attempt = async () => {
     await ctx.partitions.ensure(days);
-    await inTransaction(ctx.pool, 'store the records', async (client) => {
-      for (const c of chunks) await client.query({ ...statements[c.table], values: [c.json, tenantId] });
-      await writeSeen(client, tenantId, seen);
-    });
+    await inTransaction(
+      ctx.pool,
+      'store the records',
+      async (client) => {
+        for (const c of chunks) await client.query(timed({ ...statements[c.table], values: [c.json, tenantId] }, ctx.timeoutMs));
+        await writeSeen(client, tenantId, seen, ctx.timeoutMs);
+      },
+      ctx.timeoutMs,
+    );
   };
   try {
     await attempt();

@@ -1,0 +1,102 @@
+/**
+ * The PostgreSQL adapter across a database outage, on a real server of its own:
+ * while the server is away every call rejects with StoreUnavailableError (so ingest
+ * answers "retry later"), and once it is back the same store works again.
+ */
+import { expect } from 'chai';
+import { createPool, createPostgresStore, startEmbeddedPostgres, type PostgresStore } from '../src/store/postgres/index.js';
+import { readPostmasterPid, sleep } from '../src/store/postgres/embedded-files.js';
+import { StoreUnavailableError } from '../src/store/store.js';
+import { startTestPostgres, testLogger, type TestPostgres } from './support/postgres.js';
+import { makeEvent, makePoint } from './support/records.js';
+import path from 'node:path';
+
+const batchOf = (tenantId: string, tag: string) => ({
+  events: [makeEvent({ tenantId, promptId: tag })],
+  points: [makePoint({ tenantId, seriesKey: tag })],
+  spans: [],
+});
+
+async function rejection(p: Promise<unknown>): Promise<{ err: unknown; ms: number }> {
+  const began = Date.now();
+  try {
+    await p;
+  } catch (err) {
+    return { err, ms: Date.now() - began };
+  }
+  throw new Error('expected a rejection');
+}
+
+async function storedEvents(store: PostgresStore, tenantId: string): Promise<string[]> {
+  const { rows } = await store.pool.query<{ prompt_id: string }>('SELECT prompt_id FROM events WHERE tenant_id = $1 ORDER BY prompt_id', [tenantId]);
+  return rows.map((r) => r.prompt_id);
+}
+
+describe('PostgreSQL adapter: database outage', function () {
+  let server: TestPostgres;
+  let store: PostgresStore;
+  const tenant = 'outage';
+
+  before(async () => {
+    server = await startTestPostgres('outage');
+    store = createPostgresStore(createPool(server.handle.url, testLogger, { connectTimeoutMs: 2000 }), testLogger);
+    await store.migrate();
+    await store.createTenant({ id: tenant, name: 'Outage', timezone: 'UTC', retentionDays: 30, allowedOrganizationIds: [] });
+  });
+  after(async () => {
+    await store?.close();
+    await server?.destroy();
+  });
+
+  it('rejects with StoreUnavailableError while the server is stopped, and heals when it is back', async function () {
+    // Bounds the whole outage: the calls below must fail fast, not wait for a TCP timeout.
+    this.timeout(30_000);
+    await store.writeBatch(tenant, batchOf(tenant, 'a-before'));
+
+    await server.handle.stop();
+    const write = await rejection(store.writeBatch(tenant, batchOf(tenant, 'b-during')));
+    expect(write.err).to.be.instanceOf(StoreUnavailableError);
+    const ping = await rejection(store.ping());
+    expect(ping.err).to.be.instanceOf(StoreUnavailableError);
+    const lookup = await rejection(store.findTokenByHash('whatever'));
+    expect(lookup.err).to.be.instanceOf(StoreUnavailableError);
+    console.log(`      (writeBatch rejected after ${write.ms} ms, ping after ${ping.ms} ms, token lookup after ${lookup.ms} ms)`);
+
+    const began = Date.now();
+    server.handle = await startEmbeddedPostgres({ dataDir: server.dataDir, port: server.port, logger: testLogger });
+    console.log(`      (restarted in ${Date.now() - began} ms)`);
+    await store.ping();
+    await store.writeBatch(tenant, batchOf(tenant, 'c-after'));
+    expect(await storedEvents(store, tenant)).to.deep.equal(['a-before', 'c-after']);
+  });
+
+  it('keeps every acknowledged write through a crash of the server, which the watcher restarts', async function () {
+    this.timeout(60_000);
+    const acked: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const tag = `crash-${String(i).padStart(2, '0')}`;
+      await store.writeBatch(tenant, batchOf(tenant, tag));
+      acked.push(tag);
+    }
+    const pid = (await readPostmasterPid(path.join(server.dataDir, 'postgres')))?.pid;
+    expect(pid).to.be.a('number');
+    // Immediate shutdown: no checkpoint, the next start replays the WAL (a crash, as far as data goes).
+    process.kill(pid as number, 'SIGQUIT');
+
+    let unavailable = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await store.writeBatch(tenant, batchOf(tenant, 'crash-zz'));
+        break;
+      } catch (err) {
+        expect(err).to.be.instanceOf(StoreUnavailableError);
+        unavailable++;
+        if (attempt > 100) throw err;
+        await sleep(250);
+      }
+    }
+    console.log(`      (${unavailable} writes were refused as unavailable until the watcher restarted the server)`);
+    const stored = await storedEvents(store, tenant);
+    expect(stored).to.include.members([...acked, 'crash-zz']);
+  });
+});
