@@ -46,7 +46,8 @@ COPY proto ./proto
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 4317 4318 8080
-# node, because the slim image has no curl.
+# node, because the slim image has no curl; over https when the servers have TLS (the certificate is the
+# server's own, so it is not verified here). With mTLS (TLS_CLIENT_CA_FILE) /healthz needs a client certificate.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.API_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const e = process.env; require(e.TLS_CERT_FILE ? 'https' : 'http').get({ host: '127.0.0.1', port: e.API_PORT || 8080, path: '/healthz', rejectUnauthorized: false, timeout: 4000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).on('timeout', () => process.exit(1))"]
 CMD ["node", "dist/main.js"]

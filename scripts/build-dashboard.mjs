@@ -2,7 +2,7 @@
 // Bundles the dashboard (src/dashboard/main.ts, its CSS and uPlot) into dist/dashboard/{index.html, app.js, app.css}.
 // Plain ESM JavaScript so it runs at install time without tsx. `--sourcemap` adds inline source maps for debugging.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -12,7 +12,7 @@ const outDir = `${root}dist/dashboard/`;
 const sourcemap = process.argv.includes('--sourcemap');
 
 async function main() {
-  await rm(outDir, { recursive: true, force: true });
+  // No clean first: tsc also emits dist/dashboard/setup-snippets.js when the CLI imports it.
   await mkdir(outDir, { recursive: true });
   const result = await build({
     entryPoints: { app: `${sourceDir}main.ts` },

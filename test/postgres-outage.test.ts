@@ -3,13 +3,14 @@
  * while the server is away every call rejects with StoreUnavailableError (so ingest
  * answers "retry later"), and once it is back the same store works again.
  */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { expect } from 'chai';
 import { createPool, createPostgresStore, startEmbeddedPostgres, type PostgresStore } from '../src/store/postgres/index.js';
 import { readPostmasterPid, sleep } from '../src/store/postgres/embedded-files.js';
 import { StoreUnavailableError } from '../src/store/store.js';
 import { startTestPostgres, testLogger, type TestPostgres } from './support/postgres.js';
 import { makeEvent, makePoint } from './support/records.js';
-import path from 'node:path';
 
 const batchOf = (tenantId: string, tag: string) => ({
   events: [makeEvent({ tenantId, promptId: tag })],
@@ -98,5 +99,33 @@ describe('PostgreSQL adapter: database outage', function () {
     console.log(`      (${unavailable} writes were refused as unavailable until the watcher restarted the server)`);
     const stored = await storedEvents(store, tenant);
     expect(stored).to.include.members([...acked, 'crash-zz']);
+  });
+
+  it('fails fast when the server stops answering without closing connections, and carries on when it answers again', async function () {
+    this.timeout(60_000);
+    const quick = createPostgresStore(createPool(server.handle.url, testLogger, { connectTimeoutMs: 2000 }), testLogger, { writeTimeoutMs: 3000 });
+    try {
+      await quick.writeBatch(tenant, batchOf(tenant, 'd-before-freeze'));
+      const postmaster = (await readPostmasterPid(path.join(server.dataDir, 'postgres')))?.pid as number;
+      const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => Number.parseInt(l, 10))
+        .filter(Number.isInteger);
+      const frozen = [postmaster, ...children];
+      // Like a host that vanished from the network: sockets stay open, nothing answers.
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+      let during: { err: unknown; ms: number };
+      try {
+        during = await rejection(quick.writeBatch(tenant, batchOf(tenant, 'e-during-freeze')));
+      } finally {
+        for (const pid of frozen) process.kill(pid, 'SIGCONT');
+      }
+      expect(during.err).to.be.instanceOf(StoreUnavailableError);
+      console.log(`      (writeBatch to a frozen server rejected after ${during.ms} ms)`);
+      await quick.writeBatch(tenant, batchOf(tenant, 'f-after-freeze'));
+      expect(await storedEvents(quick, tenant)).to.include.members(['d-before-freeze', 'f-after-freeze']);
+    } finally {
+      await quick.close();
+    }
   });
 });

@@ -163,15 +163,17 @@ export function string(r: Reader): string {
   if (len > CACHEABLE_BYTES) return buf.toString('utf8', start, end);
   let hash = len;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ (buf[i] as number), 0x01000193);
-  const slot = (hash >>> 0) & (CACHE_SLOTS - 1);
+  // FNV-1a's low bits only see the low bits of each step; fold the high half in before masking.
+  const slot = (hash ^ (hash >>> 16)) & (CACHE_SLOTS - 1);
   const cached = cache[slot] as string;
-  // A char-by-byte match can only succeed for ASCII, where the decoded string is exactly those bytes.
   if (cached.length === len) {
     let i = 0;
     while (i < len && cached.charCodeAt(i) === buf[start + i]) i++;
     if (i === len) return cached;
   }
   const s = buf.toString('utf8', start, end);
-  cache[slot] = s;
+  // Only strings with one char per byte are cached: UTF-8 never expands, so those are ASCII (or U+FFFD,
+  // which never equals a byte). A char-by-byte match above thus proves the bytes decode to that string.
+  if (s.length === len) cache[slot] = s;
   return s;
 }

@@ -51,18 +51,23 @@ export function tokenRowsHtml(tokens: readonly TokenInfo[], ownTokenId: string, 
   return sortTokens(tokens)
     .map((t) => {
       const revoked = t.revokedAt !== null;
-      const own = t.id === ownTokenId ? ' <span class="badge badge-muted">this session</span>' : '';
+      const own = t.id === ownTokenId ? ' <span class="badge badge-muted" data-testid="token-this-session">this session</span>' : '';
       return `<tr data-testid="token-row" data-token-id="${esc(t.id)}" data-scope="${esc(t.scope)}"
           data-status="${revoked ? 'revoked' : 'active'}"${revoked ? ' class="is-revoked"' : ''}>
         <td><span class="badge badge-${esc(t.scope)}">${esc(t.scope)}</span></td>
         <td><code>${esc(t.prefix)}…</code>${own}</td>
         <td>${when(t.createdAt, now)}</td>
         <td>${t.lastUsedAt === null ? '<span class="muted">never</span>' : when(t.lastUsedAt, now)}</td>
-        <td data-testid="token-status">${revoked ? `<span class="badge badge-muted">revoked</span>` : `<span class="badge badge-ok">active</span>`}</td>
+        <td data-testid="token-status">${statusBadge(t.revokedAt)}</td>
         <td class="actions">${revoked ? '' : actionsHtml(t, t.id === ownTokenId, pending)}</td>
       </tr>`;
     })
     .join('');
+}
+
+function statusBadge(revokedAt: string | null): string {
+  if (revokedAt === null) return '<span class="badge badge-ok">active</span>';
+  return `<span class="badge badge-revoked" title="Revoked ${esc(formatDateTime(revokedAt))}">revoked</span>`;
 }
 
 function actionsHtml(token: TokenInfo, own: boolean, pending: PendingAction): string {

@@ -30,7 +30,7 @@ export function mountUsage(root: HTMLElement, context: PageContext): Cleanup {
         title="Recompute the daily rollups for this range from the stored records">Recompute</button>` : ''}
       <p class="toolbar-message" role="status" data-testid="usage-message"></p>
     </form>
-    <div data-testid="usage-content" aria-live="polite"></div>`;
+    <div data-testid="usage-content"></div>`;
 
   const form = byId<HTMLFormElement>(root, 'usage-range-form');
   const fromInput = byId<HTMLInputElement>(root, 'usage-from');
