@@ -1,7 +1,7 @@
 // Entry point: sign-in gate, the app shell, and hash routing between Connect and Usage.
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { api, setUnauthenticatedHandler } from './api.js';
+import { api, setUnauthenticatedHandler, type ApiErrorCode } from './api.js';
 import type { WhoAmI } from './contract.js';
 import { mountConnect } from './connect/connect-page.js';
 import { esc, installCopyHandler } from './dom.js';
@@ -21,6 +21,9 @@ const ROUTES: readonly Route[] = [
   { hash: '#/connect', label: 'Connect', title: 'Connect', mount: mountConnect },
   { hash: '#/usage', label: 'Usage', title: 'Usage', mount: mountUsage },
 ];
+
+/** Failures worth a retry button rather than a return to sign-in. */
+const TRANSIENT = new Set<ApiErrorCode>(['network', 'unavailable', 'unknown']);
 
 const root = requireRoot();
 let signedIn: PageContext | null = null;
@@ -42,7 +45,7 @@ async function start(): Promise<void> {
   root.innerHTML = `<div class="boot" role="status">Loading…</div>`;
   const who = await api.whoami(token);
   if (who.ok && who.value.scope !== 'ingest') return enter(token, who.value);
-  if (!who.ok && who.code !== 'unauthenticated') {
+  if (!who.ok && TRANSIENT.has(who.code)) {
     root.innerHTML = `<div class="boot"><div class="card state state-error" role="alert">
       <h1>Cannot reach the service</h1><p>${esc(who.message)}</p>
       <button type="button" class="btn btn-primary" data-testid="boot-retry">Retry</button></div></div>`;

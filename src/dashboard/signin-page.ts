@@ -43,7 +43,11 @@ export function renderSignIn(root: HTMLElement, notice: string | null, onSignedI
       submit.textContent = 'Sign in';
       if (!result.ok) {
         error.textContent =
-          result.code === 'unauthenticated' ? 'This token is not valid, or it has been revoked.' : result.message;
+          result.code === 'unauthenticated'
+            ? 'This token is not valid, or it has been revoked.'
+            : result.code === 'forbidden'
+              ? 'This token cannot sign in. Use a read or admin token.'
+              : result.message;
         input.select();
         return;
       }
