@@ -7,7 +7,7 @@ const recs = body.resourceLogs[0].scopeLogs[0].logRecords;
 const uniq = process.argv[2] === 'unique';
 const many = []; for (let i = 0; i < 1000; i++) { const r = structuredClone(recs[i % recs.length]); if (uniq) for (const a of r.attributes) if (a.value.stringValue) a.value.stringValue += '-' + i; many.push(r); }
 body.resourceLogs[0].scopeLogs[0].logRecords = many;
-const text = JSON.stringify(body);
+const text = JSON.stringify(body).replace(/"(\d{19})"/g, '$1');
 const pb = encodeRequest('logs', decodeJson('logs', text));
 const fmt = process.argv[3] ?? 'pb';
 const fn = fmt === 'pb' ? () => decodeProtobuf('logs', pb) : () => decodeJson('logs', text);

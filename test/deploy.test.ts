@@ -269,10 +269,16 @@ describe('deploy: k8s manifests', () => {
         }
       });
 
-      it('keeps every Secret to placeholders', () => {
+      it('keeps every Secret to placeholders, and connection strings out of ConfigMaps', () => {
         for (const secret of r().all<ISecret>('Secret')) {
           for (const [key, value] of Object.entries(decodedData(secret))) {
             expect(credentialProblems(key, value), `${secret.metadata!.name} ${key}`).to.deep.equal([]);
+          }
+        }
+        for (const map of r().all<IConfigMap>('ConfigMap')) {
+          expect(Object.keys(map.data ?? {}), map.metadata!.name).to.not.include.members(['DATABASE_URL', 'MONGODB_URL']);
+          for (const [key, value] of Object.entries(map.data ?? {})) {
+            expect(credentialProblems(key, value), `${map.metadata!.name} ${key}`).to.deep.equal([]);
           }
         }
       });

@@ -238,6 +238,10 @@ describe('otlp codec', () => {
       expect(v).to.deep.equal({ type: 'int', value: -9223372036854775808n });
       expect(record(oneRecord('"body":{"intValue":"1.5e3"}')).body).to.deep.equal({ type: 'int', value: 1500n });
       expect(record(oneRecord('"timeUnixNano":1.795315549135000001e18')).timeUnixNano).to.equal(1795315549135000001n);
+      // A string that looks like a bare big number must come through untouched, next to a real one.
+      const tricky = record(oneRecord('"severityText":"ratio: 12345678901234567, [9007199254740993]","timeUnixNano":1795315549135000001'));
+      expect(tricky.severityText).to.equal('ratio: 12345678901234567, [9007199254740993]');
+      expect(tricky.timeUnixNano).to.equal(1795315549135000001n);
     });
 
     it('rejects non-integers and out-of-range values in integer fields', () => {
@@ -330,9 +334,10 @@ describe('otlp codec', () => {
       expect(deep.field).to.match(/^resourceLogs\[0\]\.scopeLogs\[0\]\.logRecords\[0\]\.body(\.arrayValue\.values\[0\])+$/);
       expect(decodeJson('logs', oneRecord(`"body":${nestedJsonBody(32)}`), { maxDepth: 40 }).resourceLogs).to.have.length(1);
       decodeError(() => decodeJson('logs', oneRecord(`"body":${nestedJsonBody(5)}`), { maxDepth: 4 }));
-      // Hostile depth, through both parsers (an unquoted 19-digit number forces the lossless one).
+      // Hostile depth, through JSON.parse and through the lossless fallback (forced by a big-number look-alike in a string).
       decodeError(() => decodeJson('logs', oneRecord(`"body":${nestedJsonBody(200_000)}`)));
-      decodeError(() => decodeJson('logs', oneRecord(`"timeUnixNano":1795315549135000001,"body":${nestedJsonBody(200_000)}`)));
+      const fallback = `"severityText":"a: 12345678901234567]","timeUnixNano":1795315549135000001,"body":${nestedJsonBody(200_000)}`;
+      expect(decodeError(() => decodeJson('logs', oneRecord(fallback))).message).to.match(/nested too deeply|deeper than 32/);
     });
   });
 

@@ -1,15 +1,11 @@
 import { finalError } from './decode-path.js';
+import type { DecodeOptions } from './decode-protobuf.js';
 import { setMaxDepth } from './json-common.js';
 import { logsRequest } from './json-logs.js';
 import { metricsRequest } from './json-metrics.js';
 import { tracesRequest } from './json-traces.js';
 import { isObject, parseJson, type Json } from './json-values.js';
 import { DecodeError, type Signal, type SignalRequest } from './types.js';
-
-export interface DecodeOptions {
-  /** Deepest allowed AnyValue nesting (arrayValue / kvlistValue); deeper input is rejected. */
-  maxDepth?: number;
-}
 
 const decoders: { [S in Signal]: (o: Json) => SignalRequest[S] } = {
   logs: logsRequest,

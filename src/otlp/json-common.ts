@@ -11,12 +11,12 @@ export function setMaxDepth(depth: number): void {
 /** Maps each element of a JSON array with `decode`, naming `field[i]` on failure. */
 export function list<T>(v: unknown, field: string, decode: (o: Json) => T): T[] {
   const items = arr(v, field);
-  const out: T[] = new Array(items.length);
+  const out: T[] = [];
   for (let i = 0; i < items.length; i++) {
     try {
       const item = items[i];
       if (!isObject(item)) throw new DecodeError(`expected an object, got ${item === null ? 'null' : typeof item}`);
-      out[i] = decode(item);
+      out.push(decode(item));
     } catch (err) {
       throw at(err, field, i);
     }
@@ -62,10 +62,10 @@ export function anyValue(v: unknown, depth: number): AnyValue {
 
 function anyValues(v: unknown, depth: number): AnyValue[] {
   const items = arr(v, 'arrayValue.values');
-  const out: AnyValue[] = new Array(items.length);
+  const out: AnyValue[] = [];
   for (let i = 0; i < items.length; i++) {
     try {
-      out[i] = anyValue(items[i], depth);
+      out.push(anyValue(items[i], depth));
     } catch (err) {
       throw at(err, 'arrayValue.values', i);
     }
@@ -76,7 +76,7 @@ function anyValues(v: unknown, depth: number): AnyValue[] {
 /** A repeated KeyValue field whose values sit at nesting `depth`. */
 export function keyValues(v: unknown, depth: number, field: string): KeyValue[] {
   const items = arr(v, field);
-  const out: KeyValue[] = new Array(items.length);
+  const out: KeyValue[] = [];
   for (let i = 0; i < items.length; i++) {
     try {
       const kv = obj(items[i], '');
@@ -87,7 +87,7 @@ export function keyValues(v: unknown, depth: number, field: string): KeyValue[] 
       } catch (err) {
         throw at(err, 'value');
       }
-      out[i] = { key: str(kv['key'], 'key'), value };
+      out.push({ key: str(kv['key'], 'key'), value });
     } catch (err) {
       throw at(err, field, i);
     }

@@ -204,10 +204,10 @@ function exemplar(o: Json): Exemplar {
 
 function uint64s(v: unknown, field: string): bigint[] {
   const items = arr(v, field);
-  const out: bigint[] = new Array(items.length);
+  const out: bigint[] = [];
   for (let i = 0; i < items.length; i++) {
     try {
-      out[i] = uint64(items[i], '');
+      out.push(uint64(items[i], ''));
     } catch (err) {
       throw at(err, field, i);
     }
@@ -217,10 +217,10 @@ function uint64s(v: unknown, field: string): bigint[] {
 
 function doubles(v: unknown, field: string): number[] {
   const items = arr(v, field);
-  const out: number[] = new Array(items.length);
+  const out: number[] = [];
   for (let i = 0; i < items.length; i++) {
     try {
-      out[i] = double(items[i], '');
+      out.push(double(items[i], ''));
     } catch (err) {
       throw at(err, field, i);
     }

@@ -7,17 +7,27 @@ import { DecodeError } from './types.js';
  */
 export type Json = Record<string, unknown>;
 
-// An unquoted number JSON.parse could round: 16+ digits (above 2^53 for integers) or an exponent.
-// Matches inside strings too; that only costs a detour through the slower lossless parser.
-const RISKY_NUMBER = /[:,[]\s*-?(?:\d{16}|\d[\d.]*[eE])/;
+// An unquoted number JSON.parse could round: 16+ integer digits (2^53 has 16) or an exponent.
+const RISKY_NUMBER = /([:,[]\s*)(-?(?:\d{16,}(?:\.\d+)?(?:[eE][+-]?\d+)?|\d+(?:\.\d+)?[eE][+-]?\d+))(?=\s*[,}\]])/g;
 const RISKY_TOKEN = /\d{16}|[eE]/;
 
+/**
+ * JSON.parse, without rounding 64-bit integers sent as bare numbers. Such numbers are quoted first
+ * (every numeric field also accepts strings). A match inside a string value cannot be told apart by a
+ * regex, but quoting there always yields invalid JSON (a string directly followed by a number), so
+ * that rare case falls back to lossless-json, which is exact but several times slower.
+ */
 export function parseJson(text: string): unknown {
-  if (!RISKY_NUMBER.test(text)) return JSON.parse(text);
-  return parseLossless(text, null, {
-    parseNumber: (token) => (RISKY_TOKEN.test(token) ? new LosslessNumber(token) : Number(token)),
-    onDuplicateKey: ({ newValue }) => newValue, // as JSON.parse does
-  });
+  const quoted = text.replace(RISKY_NUMBER, '$1"$2"');
+  if (quoted === text) return JSON.parse(text);
+  try {
+    return JSON.parse(quoted);
+  } catch {
+    return parseLossless(text, null, {
+      parseNumber: (token) => (RISKY_TOKEN.test(token) ? new LosslessNumber(token) : Number(token)),
+      onDuplicateKey: ({ newValue }) => newValue, // as JSON.parse does
+    });
+  }
 }
 
 export function isObject(v: unknown): v is Json {
