@@ -12,7 +12,6 @@ const outDir = `${root}dist/dashboard/`;
 const sourcemap = process.argv.includes('--sourcemap');
 
 async function main() {
-  // No clean first: tsc also emits dist/dashboard/setup-snippets.js when the CLI imports it.
   await mkdir(outDir, { recursive: true });
   const result = await build({
     entryPoints: { app: `${sourceDir}main.ts` },

@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { startService } from '../service.js';
 import { CliError } from './output.js';
 import { registerPipelineCommands } from './pipeline-commands.js';
+import { registerSetupCommands } from './setup-commands.js';
 import { registerTenantCommands } from './tenant-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 
@@ -29,6 +30,7 @@ program
 registerTenantCommands(program);
 registerTokenCommands(program);
 registerPipelineCommands(program);
+registerSetupCommands(program);
 
 program.parseAsync(process.argv).then(
   () => {

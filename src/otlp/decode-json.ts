@@ -1,11 +1,12 @@
-import { finalError } from './decode-path.js';
-import type { DecodeOptions } from './decode-protobuf.js';
+import { finalError, type DecodeOptions } from './decode-path.js';
 import { setMaxDepth } from './json-common.js';
 import { logsRequest } from './json-logs.js';
 import { metricsRequest } from './json-metrics.js';
 import { tracesRequest } from './json-traces.js';
 import { isObject, parseJson, type Json } from './json-values.js';
 import { DecodeError, type Signal, type SignalRequest } from './types.js';
+
+export type { DecodeOptions };
 
 const decoders: { [S in Signal]: (o: Json) => SignalRequest[S] } = {
   logs: logsRequest,

@@ -1,5 +1,10 @@
 import { DecodeError } from './types.js';
 
+export interface DecodeOptions {
+  /** Deepest allowed AnyValue nesting (arrayValue / kvlistValue), default 32; deeper input is rejected. */
+  maxDepth?: number;
+}
+
 /**
  * Decoders throw a DecodeError naming only the leaf field; each enclosing level rethrows it with its own
  * segment prepended. Paths are thus built only on failure, never on the hot path.

@@ -1,4 +1,4 @@
-import { finalError } from './decode-path.js';
+import { finalError, type DecodeOptions } from './decode-path.js';
 import { setMaxDepth } from './protobuf-common.js';
 import { logsRequest } from './protobuf-logs.js';
 import { metricsRequest } from './protobuf-metrics.js';
@@ -6,10 +6,7 @@ import { tracesRequest } from './protobuf-traces.js';
 import { createReader, type Reader } from './protobuf-wire.js';
 import type { Signal, SignalRequest } from './types.js';
 
-export interface DecodeOptions {
-  /** Deepest allowed AnyValue nesting (arrayValue / kvlistValue); deeper input is rejected. */
-  maxDepth?: number;
-}
+export type { DecodeOptions };
 
 const decoders: { [S in Signal]: (r: Reader, end: number) => SignalRequest[S] } = {
   logs: logsRequest,

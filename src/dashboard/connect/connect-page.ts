@@ -4,7 +4,7 @@ import type { ConnectSetup } from '../contract.js';
 import { byId, esc } from '../dom.js';
 import type { Cleanup, PageContext } from '../page.js';
 import { ingestToken } from '../session.js';
-import type { OtlpProtocol } from '../setup-snippets.js';
+import type { OtlpProtocol } from '../../api/setup-snippets.js';
 import { setupHtml } from './setup-view.js';
 import { POLL_SECONDS, statusHtml, statusTitle } from './status-view.js';
 import { mountTokens } from './tokens-card.js';

@@ -7,7 +7,7 @@ import {
   envLines,
   managedSettings,
   type OtlpProtocol,
-} from '../setup-snippets.js';
+} from '../../api/setup-snippets.js';
 
 export interface SetupInputs {
   readonly setup: ConnectSetup;
