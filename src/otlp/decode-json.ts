@@ -31,7 +31,10 @@ export function decodeJson<S extends Signal>(signal: S, text: string, options: D
     throw finalError(new DecodeError(reason), what);
   }
   try {
-    if (!isObject(root)) throw new DecodeError(`expected a JSON object at the top level, got ${root === null ? 'null' : Array.isArray(root) ? 'an array' : typeof root}`);
+    if (!isObject(root)) {
+      const got = root === null ? 'null' : Array.isArray(root) ? 'an array' : typeof root;
+      throw new DecodeError(`expected a JSON object at the top level, got ${got}`);
+    }
     return decoders[signal](root);
   } catch (err) {
     throw finalError(err, what);

@@ -19,7 +19,11 @@ const decoders: { [S in Signal]: (r: Reader, end: number) => SignalRequest[S] } 
  * types.ts. Throws DecodeError on malformed input, including known fields with the wrong wire type and
  * trace/span ids of the wrong length.
  */
-export function decodeProtobuf<S extends Signal>(signal: S, bytes: Uint8Array, options: DecodeOptions = {}): SignalRequest[S] {
+export function decodeProtobuf<S extends Signal>(
+  signal: S,
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): SignalRequest[S] {
   setMaxDepth(options.maxDepth ?? 32);
   try {
     const r = createReader(bytes);

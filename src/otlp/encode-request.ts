@@ -18,9 +18,12 @@ export function encodeRequestProtobuf(signal: Signal, jsonText: string): Buffer 
 
 const ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
 
-/** protobufjs wants ids as bytes, 64-bit values as {low, high}, AnyValue as its oneof and Metric data by member name. */
+/**
+ * protobufjs wants ids as bytes, 64-bit values as {low, high} (it has no bigint support), AnyValue as its
+ * oneof members and Metric data under the member's name.
+ */
 function toProtobufjs(v: unknown, key = ''): unknown {
-  if (typeof v === 'bigint') return { low: Number(BigInt.asUintN(32, v)) | 0, high: Number(BigInt.asUintN(32, v >> 32n)) | 0 };
+  if (typeof v === 'bigint') return { low: Number(BigInt.asUintN(32, v)), high: Number(BigInt.asUintN(32, v >> 32n)) };
   if (typeof v === 'string') return ID_FIELDS.has(key) ? Buffer.from(v, 'hex') : v;
   if (Array.isArray(v)) return v.map((item) => toProtobufjs(item, key));
   if (v instanceof Uint8Array || typeof v !== 'object' || v === null) return v;

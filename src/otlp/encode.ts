@@ -53,8 +53,8 @@ export function encodeStatus(status: StatusBody, format: WireFormat): Buffer {
     const details: Record<string, unknown>[] = [];
     if (delay) details.push({ '@type': RETRY_INFO_URL, retryDelay: durationJson(delay) });
     if (violations.length > 0) details.push({ '@type': BAD_REQUEST_URL, fieldViolations: violations });
-    const body = details.length > 0 ? { code: status.code, message: status.message, details } : { code: status.code, message: status.message };
-    return Buffer.from(JSON.stringify(body));
+    const body = { code: status.code, message: status.message };
+    return Buffer.from(JSON.stringify(details.length > 0 ? { ...body, details } : body));
   }
   // protobufjs's built-in google.protobuf.Any keeps its snake_case field name.
   const details: { type_url: string; value: Uint8Array }[] = [];

@@ -1,5 +1,16 @@
-import { anyValue, attributes, droppedAttributesCount, emptyResource, emptyScope, list, message, resource, schemaUrl, scope } from './json-common.js';
 import { at } from './decode-path.js';
+import {
+  anyValue,
+  attributes,
+  droppedAttributesCount,
+  emptyResource,
+  emptyScope,
+  list,
+  message,
+  resource,
+  schemaUrl,
+  scope,
+} from './json-common.js';
 import { enumValue, hexId, pick, str, uint32, uint64, type Json } from './json-values.js';
 import { enumValues } from './proto.js';
 import type { ExportLogsServiceRequest, LogRecord, ResourceLogs, ScopeLogs } from './types.js';

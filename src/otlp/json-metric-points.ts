@@ -1,6 +1,17 @@
 import { at } from './decode-path.js';
 import { keyValues, list, message } from './json-common.js';
-import { arr, double, hexId, int32, optionalDouble, optionalInt64, pick, uint32, uint64, type Json } from './json-values.js';
+import {
+  arr,
+  double,
+  hexId,
+  int32,
+  optionalDouble,
+  optionalInt64,
+  pick,
+  uint32,
+  uint64,
+  type Json,
+} from './json-values.js';
 import type {
   Exemplar,
   ExponentialHistogramBuckets,
@@ -76,7 +87,10 @@ export function exponentialPoint(o: Json): ExponentialHistogramDataPoint {
 const emptyBuckets = (): ExponentialHistogramBuckets => ({ offset: 0, bucketCounts: [] });
 
 function buckets(o: Json): ExponentialHistogramBuckets {
-  return { offset: int32(o['offset'], 'offset'), bucketCounts: uint64s(pick(o, 'bucketCounts', 'bucket_counts'), 'bucketCounts') };
+  return {
+    offset: int32(o['offset'], 'offset'),
+    bucketCounts: uint64s(pick(o, 'bucketCounts', 'bucket_counts'), 'bucketCounts'),
+  };
 }
 
 export function summaryPoint(o: Json): SummaryDataPoint {

@@ -71,7 +71,11 @@ function histogram(o: Json): MetricData {
 }
 
 function exponentialHistogram(o: Json): MetricData {
-  return { type: 'exponential_histogram', dataPoints: dataPoints(o, exponentialPoint), aggregationTemporality: temporality(o) };
+  return {
+    type: 'exponential_histogram',
+    dataPoints: dataPoints(o, exponentialPoint),
+    aggregationTemporality: temporality(o),
+  };
 }
 
 function summary(o: Json): MetricData {

@@ -1,4 +1,14 @@
-import { attributes, droppedAttributesCount, emptyResource, emptyScope, list, message, resource, schemaUrl, scope } from './json-common.js';
+import {
+  attributes,
+  droppedAttributesCount,
+  emptyResource,
+  emptyScope,
+  list,
+  message,
+  resource,
+  schemaUrl,
+  scope,
+} from './json-common.js';
 import { enumValue, hexId, pick, str, uint32, uint64, type Json } from './json-values.js';
 import { enumValues } from './proto.js';
 import type { ExportTraceServiceRequest, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from './types.js';

@@ -163,7 +163,8 @@ export function hexId(v: unknown, bytes: 8 | 16, field: string): string {
   const s = str(v, field);
   if (s === '') return '';
   if (s.length !== bytes * 2 || !HEX.test(s)) {
-    throw new DecodeError(`expected ${bytes * 2} hex characters (${bytes} bytes), got ${JSON.stringify(s.slice(0, 64))}`, field);
+    const got = JSON.stringify(s.slice(0, 64));
+    throw new DecodeError(`expected ${bytes * 2} hex characters (${bytes} bytes), got ${got}`, field);
   }
   return s.toLowerCase();
 }

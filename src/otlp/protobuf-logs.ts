@@ -1,6 +1,17 @@
 import { at } from './decode-path.js';
 import { anyValue, emptyResource, emptyScope, pushKeyValue, resource, scope } from './protobuf-common.js';
-import { checkEnd, fieldMask, fixed64, id, message, pushMessage, skipUnknown, string, sub, type Reader } from './protobuf-wire.js';
+import {
+  checkEnd,
+  fieldMask,
+  fixed64,
+  id,
+  message,
+  pushMessage,
+  skipUnknown,
+  string,
+  sub,
+  type Reader,
+} from './protobuf-wire.js';
 import type { ExportLogsServiceRequest, LogRecord, ResourceLogs, ScopeLogs } from './types.js';
 
 const REQUEST_FIELDS = fieldMask(1);

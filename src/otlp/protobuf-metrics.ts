@@ -97,7 +97,12 @@ function gauge(r: Reader, end: number): MetricData {
 }
 
 function sum(r: Reader, end: number): MetricData {
-  const data: MetricData & { type: 'sum' } = { type: 'sum', dataPoints: [], aggregationTemporality: 0, isMonotonic: false };
+  const data: MetricData & { type: 'sum' } = {
+    type: 'sum',
+    dataPoints: [],
+    aggregationTemporality: 0,
+    isMonotonic: false,
+  };
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag === 10) pushMessage(r, end, data.dataPoints, 'dataPoints', numberPoint);

@@ -1,5 +1,15 @@
 import { emptyResource, emptyScope, pushKeyValue, resource, scope } from './protobuf-common.js';
-import { checkEnd, fieldMask, fixed64, id, message, pushMessage, skipUnknown, string, type Reader } from './protobuf-wire.js';
+import {
+  checkEnd,
+  fieldMask,
+  fixed64,
+  id,
+  message,
+  pushMessage,
+  skipUnknown,
+  string,
+  type Reader,
+} from './protobuf-wire.js';
 import type { ExportTraceServiceRequest, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from './types.js';
 
 const REQUEST_FIELDS = fieldMask(1);

@@ -16,7 +16,9 @@ export function createReader(bytes: Uint8Array): Reader {
 }
 
 // protobufjs returns 64-bit varints as Long only when the `long` package is present; without it they lose precision.
-if (!protobuf.util.Long) throw new Error('protobufjs was loaded without Long support; 64-bit fields would lose precision');
+if (!protobuf.util.Long) {
+  throw new Error('protobufjs was loaded without Long support; 64-bit varints would lose precision');
+}
 
 const TWO_32 = 4294967296;
 
@@ -55,7 +57,13 @@ export function sub(r: Reader, end: number): number {
 }
 
 /** Decodes one length-delimited element with `decode` and appends it, naming `field[i]` on failure. */
-export function pushMessage<T>(r: Reader, end: number, out: T[], field: string, decode: (r: Reader, end: number) => T): void {
+export function pushMessage<T>(
+  r: Reader,
+  end: number,
+  out: T[],
+  field: string,
+  decode: (r: Reader, end: number) => T,
+): void {
   const i = out.length;
   try {
     out.push(decode(r, sub(r, end)));
@@ -95,7 +103,7 @@ export function bytesCopy(r: Reader): Uint8Array {
   return new Uint8Array(view);
 }
 
-/** Bitmask of a message's field numbers (all below 32), to tell unknown fields from known ones with a wrong wire type. */
+/** Bitmask of a message's field numbers (all below 32): tells unknown fields from known ones with a wrong wire type. */
 export function fieldMask(...fields: number[]): number {
   return fields.reduce((mask, f) => mask | (1 << f), 0);
 }
