@@ -32,10 +32,8 @@ import {
   type Metric,
   type Signal,
 } from '../src/otlp/types.js';
+import { captureText } from './support/capture.js';
 
-const CAPTURE_DIR = '/work/shared/reference/claude-code-2.1.328-capture';
-const captureText = (signal: Signal): string =>
-  JSON.stringify(JSON.parse(readFileSync(`${CAPTURE_DIR}/${signal}.json`, 'utf8')).body);
 
 function attr(list: KeyValue[], key: string): AnyValue | undefined {
   return list.find((kv) => kv.key === key)?.value;
@@ -337,7 +335,7 @@ describe('otlp codec', () => {
       // Hostile depth, through JSON.parse and through the lossless fallback (forced by a big-number look-alike in a string).
       decodeError(() => decodeJson('logs', oneRecord(`"body":${nestedJsonBody(200_000)}`)));
       const fallback = `"severityText":"a: 12345678901234567]","timeUnixNano":1795315549135000001,"body":${nestedJsonBody(200_000)}`;
-      expect(decodeError(() => decodeJson('logs', oneRecord(fallback))).message).to.match(/nested too deeply|deeper than 32/);
+      expect(decodeError(() => decodeJson('logs', oneRecord(fallback))).message).to.match(/JSON nested too deeply/);
     });
   });
 

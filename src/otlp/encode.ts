@@ -93,3 +93,5 @@ function durationJson({ seconds, nanos }: Duration): string {
   while (fraction.endsWith('000')) fraction = fraction.slice(0, -3);
   return `${seconds}.${fraction}s`;
 }
+
+export { encodeRequest, encodeRequestProtobuf } from './encode-request.js';

@@ -1,190 +1,126 @@
 import type { EventRecord, MetricPointRecord, RecordBase, SpanRecord } from '../records.js';
 
 /**
- * Records become JSON rows that one `json_to_recordset` statement inserts, so a
- * statement has two parameters whatever the number of rows and the serializing is
- * done by JSON.stringify. Column names here match the tables'.
+ * How records become table rows. Each table's columns are listed once, with their SQL
+ * type and how to read them off a record; write-batch.ts turns a list into one
+ * INSERT … SELECT FROM json_to_recordset($1), so a statement has two parameters
+ * whatever the number of rows.
+ *
+ * The JSON sent uses short positional keys (c0, c1, …) and leaves out nulls: parsing
+ * that JSON is most of what an insert costs the server, and the column names and
+ * nulls were a third of its bytes.
  */
+export type Column<R> = readonly [name: string, sqlType: string, get: (r: R) => unknown];
 
-const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+/** OTLP times are uint64; PostgreSQL's bigint stops at 2^63 - 1 (year 2262). */
 function int64(ns: bigint, record: RecordBase, field: string): string {
-  if (ns < INT64_MIN || ns > INT64_MAX) {
-    throw new RangeError(`record ${record.id}: ${field} ${ns} does not fit a signed 64-bit integer`);
-  }
+  if (ns < 0n || ns > INT64_MAX) throw new RangeError(`record ${record.id}: ${field} ${ns} is outside 0..2^63-1`);
   return ns.toString();
 }
-
 const optInt64 = (ns: bigint | null, record: RecordBase, field: string): string | null =>
   ns === null ? null : int64(ns, record, field);
-
-/** Microseconds since the epoch, floored: `ts` and the day of the partition agree on midnight. */
-function tsMicros(ns: bigint): string {
-  const q = ns / 1000n;
-  return (ns < 0n && q * 1000n !== ns ? q - 1n : q).toString();
-}
-
-function common(r: RecordBase) {
-  return {
-    id: r.id,
-    ts_us: tsMicros(r.timeNs),
-    time_ns: int64(r.timeNs, r, 'timeNs'),
-    surface: r.surface,
-    service_name: r.serviceName,
-    seat: r.identity.seat,
-    user_email: r.identity.userEmail,
-    user_account_uuid: r.identity.userAccountUuid,
-    end_user_id: r.identity.endUserId,
-    user_id: r.identity.userId,
-    organization_id: r.identity.organizationId,
-    session_id: r.sessionId,
-    attributes: r.attributes,
-    resource: r.resource,
-    scope: r.scope,
-  };
-}
-
-/** SQL column list and json_to_recordset types of `common`, in the same order. */
-export const commonColumns: readonly (readonly [string, string])[] = [
-  ['id', 'text'],
-  ['time_ns', 'bigint'],
-  ['surface', 'text'],
-  ['service_name', 'text'],
-  ['seat', 'text'],
-  ['user_email', 'text'],
-  ['user_account_uuid', 'text'],
-  ['end_user_id', 'text'],
-  ['user_id', 'text'],
-  ['organization_id', 'text'],
-  ['session_id', 'text'],
-  ['name', 'text'],
-  ['flags', 'bigint'],
-  ['attributes', 'jsonb'],
-  ['resource', 'jsonb'],
-  ['scope', 'jsonb'],
-];
 
 /** PostgreSQL's float8 takes 'NaN' and '±Infinity' as text; JSON has no way to say them. */
 const float8 = (v: number | null): number | string | null => (v === null || Number.isFinite(v) ? v : String(v));
 
-export const eventRow = (e: EventRecord) =>
-  // Object.assign, not spread: spreading a wide object and adding more keys is ~20x slower in V8.
-  Object.assign(common(e), {
-    name: e.name,
-    flags: e.flags,
-    observed_time_ns: optInt64(e.observedTimeNs, e, 'observedTimeNs'),
-    prompt_id: e.promptId,
-    severity_number: e.severityNumber,
-    severity_text: e.severityText,
-    trace_id: e.traceId,
-    span_id: e.spanId,
-    body: e.body,
-    model: e.facts.model,
-    cost_usd: float8(e.facts.costUsd),
-    input_tokens: float8(e.facts.inputTokens),
-    output_tokens: float8(e.facts.outputTokens),
-    cache_read_tokens: float8(e.facts.cacheReadTokens),
-    cache_creation_tokens: float8(e.facts.cacheCreationTokens),
-    success: e.facts.success,
-    decision: e.facts.decision,
-    tool_name: e.facts.toolName,
-  });
+/**
+ * Attributes, resource, scope, bodies and distributions are stored as `json`, not
+ * `jsonb`: converting to jsonb made an insert of 10k Claude Code events take ~1.8x as
+ * long, and the pipeline reads the typed columns, not these documents.
+ */
+const baseColumns: Column<RecordBase>[] = [
+  ['id', 'text', (r) => r.id],
+  ['time_ns', 'bigint', (r) => int64(r.timeNs, r, 'timeNs')],
+  ['surface', 'text', (r) => r.surface],
+  ['service_name', 'text', (r) => r.serviceName],
+  ['seat', 'text', (r) => r.identity.seat],
+  ['user_email', 'text', (r) => r.identity.userEmail],
+  ['user_account_uuid', 'text', (r) => r.identity.userAccountUuid],
+  ['end_user_id', 'text', (r) => r.identity.endUserId],
+  ['user_id', 'text', (r) => r.identity.userId],
+  ['organization_id', 'text', (r) => r.identity.organizationId],
+  ['session_id', 'text', (r) => r.sessionId],
+  ['attributes', 'json', (r) => r.attributes],
+  ['resource', 'json', (r) => r.resource],
+  ['scope', 'json', (r) => r.scope],
+];
 
-export const eventColumns = [
-  ['observed_time_ns', 'bigint'],
-  ['prompt_id', 'text'],
-  ['severity_number', 'integer'],
-  ['severity_text', 'text'],
-  ['trace_id', 'text'],
-  ['span_id', 'text'],
-  ['body', 'jsonb'],
-  ['model', 'text'],
-  ['cost_usd', 'double precision'],
-  ['input_tokens', 'double precision'],
-  ['output_tokens', 'double precision'],
-  ['cache_read_tokens', 'double precision'],
-  ['cache_creation_tokens', 'double precision'],
-  ['success', 'boolean'],
-  ['decision', 'text'],
-  ['tool_name', 'text'],
-] as const;
+export const eventColumns: readonly Column<EventRecord>[] = [
+  ...baseColumns,
+  ['name', 'text', (e) => e.name],
+  ['flags', 'bigint', (e) => e.flags],
+  ['observed_time_ns', 'bigint', (e) => optInt64(e.observedTimeNs, e, 'observedTimeNs')],
+  ['prompt_id', 'text', (e) => e.promptId],
+  ['severity_number', 'integer', (e) => e.severityNumber],
+  ['severity_text', 'text', (e) => e.severityText],
+  ['trace_id', 'text', (e) => e.traceId],
+  ['span_id', 'text', (e) => e.spanId],
+  ['body', 'json', (e) => e.body],
+  ['model', 'text', (e) => e.facts.model],
+  ['cost_usd', 'double precision', (e) => float8(e.facts.costUsd)],
+  ['input_tokens', 'double precision', (e) => float8(e.facts.inputTokens)],
+  ['output_tokens', 'double precision', (e) => float8(e.facts.outputTokens)],
+  ['cache_read_tokens', 'double precision', (e) => float8(e.facts.cacheReadTokens)],
+  ['cache_creation_tokens', 'double precision', (e) => float8(e.facts.cacheCreationTokens)],
+  ['success', 'boolean', (e) => e.facts.success],
+  ['decision', 'text', (e) => e.facts.decision],
+  ['tool_name', 'text', (e) => e.facts.toolName],
+];
 
-export const pointRow = (p: MetricPointRecord) =>
-  // Object.assign, not spread: spreading a wide object and adding more keys is ~20x slower in V8.
-  Object.assign(common(p), {
-    name: p.name,
-    flags: p.flags,
-    start_time_ns: optInt64(p.startTimeNs, p, 'startTimeNs'),
-    series_key: p.seriesKey,
-    description: p.description,
-    unit: p.unit,
-    type: p.type,
-    temporality: p.temporality,
-    monotonic: p.monotonic,
-    value: float8(p.value),
-    value_int: p.valueInt,
-    distribution: p.distribution,
-    model: p.facts.model,
-    attr_type: p.facts.type,
-    decision: p.facts.decision,
-    start_type: p.facts.startType,
-  });
+export const pointColumns: readonly Column<MetricPointRecord>[] = [
+  ...baseColumns,
+  ['name', 'text', (p) => p.name],
+  ['flags', 'bigint', (p) => p.flags],
+  ['start_time_ns', 'bigint', (p) => optInt64(p.startTimeNs, p, 'startTimeNs')],
+  ['series_key', 'text', (p) => p.seriesKey],
+  ['description', 'text', (p) => p.description],
+  ['unit', 'text', (p) => p.unit],
+  ['type', 'text', (p) => p.type],
+  ['temporality', 'text', (p) => p.temporality],
+  ['monotonic', 'boolean', (p) => p.monotonic],
+  ['value', 'double precision', (p) => float8(p.value)],
+  ['value_int', 'text', (p) => p.valueInt],
+  ['distribution', 'json', (p) => p.distribution],
+  ['model', 'text', (p) => p.facts.model],
+  ['attr_type', 'text', (p) => p.facts.type],
+  ['decision', 'text', (p) => p.facts.decision],
+  ['start_type', 'text', (p) => p.facts.startType],
+];
 
-export const pointColumns = [
-  ['start_time_ns', 'bigint'],
-  ['series_key', 'text'],
-  ['description', 'text'],
-  ['unit', 'text'],
-  ['type', 'text'],
-  ['temporality', 'text'],
-  ['monotonic', 'boolean'],
-  ['value', 'double precision'],
-  ['value_int', 'text'],
-  ['distribution', 'jsonb'],
-  ['model', 'text'],
-  ['attr_type', 'text'],
-  ['decision', 'text'],
-  ['start_type', 'text'],
-] as const;
+export const spanColumns: readonly Column<SpanRecord>[] = [
+  ...baseColumns,
+  ['name', 'text', (s) => s.name],
+  ['flags', 'bigint', (s) => s.flags],
+  ['trace_id', 'text', (s) => s.traceId],
+  ['span_id', 'text', (s) => s.spanId],
+  ['parent_span_id', 'text', (s) => s.parentSpanId],
+  ['trace_state', 'text', (s) => s.traceState],
+  ['kind', 'integer', (s) => s.spanKind],
+  ['end_time_ns', 'bigint', (s) => int64(s.endTimeNs, s, 'endTimeNs')],
+  ['status_code', 'integer', (s) => s.statusCode],
+  ['status_message', 'text', (s) => s.statusMessage],
+  ['events', 'json', (s) => s.events],
+  ['links', 'json', (s) => s.links],
+  ['model', 'text', (s) => (typeof s.attributes['model'] === 'string' ? s.attributes['model'] : null)],
+];
 
-export const spanRow = (s: SpanRecord) =>
-  // Object.assign, not spread: spreading a wide object and adding more keys is ~20x slower in V8.
-  Object.assign(common(s), {
-    name: s.name,
-    flags: s.flags,
-    trace_id: s.traceId,
-    span_id: s.spanId,
-    parent_span_id: s.parentSpanId,
-    trace_state: s.traceState,
-    kind: s.spanKind,
-    end_time_ns: int64(s.endTimeNs, s, 'endTimeNs'),
-    status_code: s.statusCode,
-    status_message: s.statusMessage,
-    events: s.events,
-    links: s.links,
-    model: typeof s.attributes['model'] === 'string' ? s.attributes['model'] : null,
-  });
-
-export const spanColumns = [
-  ['trace_id', 'text'],
-  ['span_id', 'text'],
-  ['parent_span_id', 'text'],
-  ['trace_state', 'text'],
-  ['kind', 'integer'],
-  ['end_time_ns', 'bigint'],
-  ['status_code', 'integer'],
-  ['status_message', 'text'],
-  ['events', 'jsonb'],
-  ['links', 'jsonb'],
-  ['model', 'text'],
-] as const;
+/** The record as `{c0: …, c1: …}` in column order, nulls left out (json_to_recordset reads a missing key as NULL). */
+export function toRow<R>(columns: readonly Column<R>[], record: R): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) {
+    const v = (columns[i] as Column<R>)[2](record);
+    if (v !== null && v !== undefined) row[`c${i}`] = v;
+  }
+  return row;
+}
 
 /**
- * PostgreSQL text and jsonb cannot hold U+0000, and its JSON parser refuses unpaired
- * surrogates. JSON.stringify writes both as \\u escapes, so they are replaced in the
- * JSON text by U+FFFD, rather than failing the whole batch. An escape is only one when
- * an even number of backslashes precedes it.
+ * PostgreSQL text and json values cannot hold U+0000, and its JSON parser refuses
+ * unpaired surrogates. JSON.stringify writes both as \\u escapes, so they are replaced
+ * in the JSON text by U+FFFD rather than failing the whole batch. An escape is only
+ * one when an even number of backslashes precedes it.
  */
 const badEscape = /(?<!\\)((?:\\\\)*)\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})/g;
 

@@ -13,7 +13,11 @@ export interface Migration {
   sql: string;
 }
 
-/** Columns every telemetry table shares: who, when, where from, and the raw rest as JSONB. */
+/**
+ * Columns every telemetry table shares: who, when, where from, and the raw rest as
+ * JSON documents. `json`, not `jsonb`: see rows.ts (cheaper to write, and the
+ * pipeline reads the typed columns).
+ */
 const commonColumns = `
   tenant_id text NOT NULL,
   id text NOT NULL,
@@ -32,9 +36,9 @@ const commonColumns = `
   -- The record's model attribute, as ingest read it (EventFacts / PointFacts).
   model text,
   flags bigint NOT NULL,
-  attributes jsonb NOT NULL,
-  resource jsonb NOT NULL,
-  scope jsonb NOT NULL`;
+  attributes json NOT NULL,
+  resource json NOT NULL,
+  scope json NOT NULL`;
 
 const readIndexes = (table: string) => `
 CREATE INDEX ${table}_tenant_ts_idx ON ${table} (tenant_id, ts);
@@ -75,7 +79,7 @@ CREATE TABLE events (${commonColumns},
   severity_text text,
   trace_id text,
   span_id text,
-  body jsonb,
+  body json,
   -- EventFacts: the attributes the daily pipeline adds up, already typed.
   cost_usd double precision,
   input_tokens double precision,
@@ -99,7 +103,7 @@ CREATE TABLE metric_points (${commonColumns},
   monotonic boolean,
   value double precision,
   value_int text,
-  distribution jsonb,
+  distribution json,
   -- PointFacts: the attributes measures are split by (attr_type is the \`type\` attribute).
   attr_type text,
   decision text,
@@ -118,8 +122,8 @@ CREATE TABLE spans (${commonColumns},
   end_time_ns bigint NOT NULL,
   status_code integer NOT NULL,
   status_message text NOT NULL,
-  events jsonb NOT NULL,
-  links jsonb NOT NULL,
+  events json NOT NULL,
+  links json NOT NULL,
   PRIMARY KEY (tenant_id, id, ts)
 ) PARTITION BY RANGE (ts);
 ${readIndexes('spans')}

@@ -4,29 +4,24 @@ import { batchSize } from '../records.js';
 import { sqlState } from './errors.js';
 import { dayOfNs, type PartitionKeeper, type PartitionedTable } from './partitions.js';
 import { inTransaction, timed } from './pool.js';
-import {
-  commonColumns,
-  eventColumns,
-  eventRow,
-  pointColumns,
-  pointRow,
-  spanColumns,
-  spanRow,
-  toPgJson,
-} from './rows.js';
+import { eventColumns, pointColumns, spanColumns, toPgJson, toRow, type Column } from './rows.js';
 import { writeSeen, type SeenCache } from './seen.js';
 
 /** Rows per INSERT: large enough to amortize the round trip, small enough to keep one JSON parameter modest. */
-const CHUNK_ROWS = 2000;
+const CHUNK_ROWS = 10000;
 
-/** INSERT … SELECT FROM json_to_recordset: two parameters (rows, tenant) for any number of rows. */
-function insertSql(table: PartitionedTable, extra: readonly (readonly [string, string])[]): string {
-  const columns = [...commonColumns, ...extra];
-  const names = columns.map(([n]) => n);
-  const types = columns.map(([n, t]) => `${n} ${t}`);
-  return `INSERT INTO ${table} (tenant_id, ts, ${names.join(', ')})
-SELECT $2, timestamptz '1970-01-01 00:00:00+00' + r.ts_us * interval '1 microsecond', ${names.map((n) => `r.${n}`).join(', ')}
-FROM json_to_recordset($1::json) AS r(ts_us bigint, ${types.join(', ')})
+/**
+ * INSERT … SELECT FROM json_to_recordset: two parameters (rows, tenant) for any number
+ * of rows. `ts`, the partition key, is derived from time_ns (always ≥ 0, so integer
+ * division floors, as partitions.ts does).
+ */
+function insertSql<R>(table: PartitionedTable, columns: readonly Column<R>[]): string {
+  const names = columns.map(([n]) => n).join(', ');
+  const fields = columns.map(([, t], i) => `c${i} ${t}`).join(', ');
+  const timeNs = columns.findIndex(([n]) => n === 'time_ns');
+  return `INSERT INTO ${table} (tenant_id, ts, ${names})
+SELECT $2, timestamptz '1970-01-01 00:00:00+00' + (r.c${timeNs} / 1000) * interval '1 microsecond', ${columns.map((_, i) => `r.c${i}`).join(', ')}
+FROM json_to_recordset($1::json) AS r(${fields})
 ON CONFLICT DO NOTHING`;
 }
 
@@ -69,9 +64,9 @@ export async function writeBatch(ctx: WriteContext, tenantId: string, batch: Rec
   }
   // Serialized before a connection is taken, so a bad record costs no database time.
   const chunks = [
-    ...toChunks('events', batch.events.map(eventRow)),
-    ...toChunks('metric_points', batch.points.map(pointRow)),
-    ...toChunks('spans', batch.spans.map(spanRow)),
+    ...toChunks('events', batch.events.map((r) => toRow(eventColumns, r))),
+    ...toChunks('metric_points', batch.points.map((r) => toRow(pointColumns, r))),
+    ...toChunks('spans', batch.spans.map((r) => toRow(spanColumns, r))),
   ];
   const seen = ctx.seen.pending(tenantId, byTable.flatMap(([, records]) => records));
 

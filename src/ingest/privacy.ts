@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import type { AttrValue, Attributes } from '../store/records.js';
+
+/**
+ * What a tenant lets us keep of the content its people type and see. Applied
+ * during normalization, before anything is stored, so dropped text never
+ * reaches the database, its logs or its backups.
+ */
+export interface PrivacyPolicy {
+  /** User prompt text: keep, store a SHA-256 of it (equal prompts still match), or drop. */
+  prompts: 'keep' | 'hash' | 'drop';
+  /** Assistant response text. */
+  responses: 'keep' | 'drop';
+  /** Tool inputs, parameters and tool error messages (commands, file paths, file contents). */
+  toolDetails: 'keep' | 'drop';
+  /** user.email: keep, or replace with a SHA-256 (seats stay distinct, but are not readable). */
+  emails: 'keep' | 'hash';
+}
+
+export const defaultPolicy: Readonly<PrivacyPolicy> = Object.freeze({ prompts: 'keep', responses: 'keep', toolDetails: 'keep', emails: 'keep' });
+
+/** Where each kind of content travels in Claude Code and Cowork telemetry (events and spans). */
+const PROMPT_KEYS = ['prompt', 'prompt_text', 'user_prompt', 'user_system_prompt', 'new_context', 'system_prompt_preview'];
+const RESPONSE_KEYS = ['response', 'response.model_output'];
+const TOOL_KEYS = ['tool_parameters', 'tool_input', 'tool.input', 'tool.output', 'full_command', 'file_path', 'bash_command'];
+/** Raw API bodies carry prompts and responses both. */
+const RAW_BODY_EVENTS = new Set(['api_request_body', 'api_response_body']);
+const TOOL_EVENTS = new Set(['tool_result', 'tool_decision']);
+
+export const hashValue = (v: string): string => `sha256:${createHash('sha256').update(v).digest('hex')}`;
+
+const keepsEverything = (p: PrivacyPolicy) => p.prompts === 'keep' && p.responses === 'keep' && p.toolDetails === 'keep' && p.emails === 'keep';
+
+function hashed(v: AttrValue): AttrValue {
+  return typeof v === 'string' ? hashValue(v) : hashValue(JSON.stringify(v));
+}
+
+/**
+ * Returns the attributes with the policy applied (the input is not changed).
+ * `eventName` is the bare event name for log records, or '' for points and spans.
+ */
+export function applyPolicy(attrs: Attributes, policy: PrivacyPolicy, eventName = ''): Attributes {
+  if (keepsEverything(policy)) return attrs;
+  const out: Attributes = { ...attrs };
+  if (policy.prompts !== 'keep') {
+    for (const k of PROMPT_KEYS) {
+      if (!(k in out)) continue;
+      if (policy.prompts === 'drop') delete out[k];
+      else out[k] = hashed(out[k] as AttrValue);
+    }
+  }
+  if (policy.responses === 'drop') for (const k of RESPONSE_KEYS) delete out[k];
+  if ((policy.prompts !== 'keep' || policy.responses !== 'keep') && RAW_BODY_EVENTS.has(eventName)) {
+    delete out['body'];
+    delete out['body_ref'];
+  }
+  if (policy.toolDetails === 'drop') {
+    for (const k of TOOL_KEYS) delete out[k];
+    // Tool error messages quote commands and file contents; the error type stays.
+    if (TOOL_EVENTS.has(eventName) || eventName === '') delete out['error'];
+  }
+  if (policy.emails === 'hash' && typeof out['user.email'] === 'string') out['user.email'] = hashValue(out['user.email'].toLowerCase());
+  return out;
+}
+
+/** The resource side: only the email can live there. */
+export function applyPolicyToResource(resource: Attributes, policy: PrivacyPolicy): Attributes {
+  if (policy.emails !== 'hash' || typeof resource['user.email'] !== 'string') return resource;
+  return { ...resource, 'user.email': hashValue(resource['user.email'].toLowerCase()) };
+}
