@@ -84,6 +84,8 @@ describe('dashboard in a real browser', function () {
   const started = Date.now();
 
   const shot = async (name: string): Promise<void> => {
+    // Focus may have scrolled the page; a full-page shot taken scrolled draws the sticky header mid-page.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
   };
   const testId = (id: string) => page.getByTestId(id);

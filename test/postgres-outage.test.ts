@@ -129,3 +129,64 @@ describe('PostgreSQL adapter: database outage', function () {
     }
   });
 });
+
+/** Runs a short script in a separate Node process that starts or attaches to the embedded PostgreSQL in `dataDir`, then exits. */
+function otherProcess(dataDir: string, port: number): { owned: boolean; url: string } {
+  const embedded = path.resolve(import.meta.dirname, '../src/store/postgres/embedded.ts');
+  const script = `
+    import { startEmbeddedPostgres } from ${JSON.stringify(embedded)};
+    import { pino } from 'pino';
+    const h = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, port: ${port}, logger: pino({ level: 'silent' }) });
+    console.log(JSON.stringify({ owned: h.owned, url: h.url }));
+    process.exit(0); // no stop(): the exit itself must do the right thing`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop() as string) as { owned: boolean; url: string };
+}
+
+describe('embedded PostgreSQL shared by the server and the CLI (one DATA_DIR)', function () {
+  this.timeout(60_000);
+
+  it('lets another process attach and exit without stopping the server it did not start', async () => {
+    const server = await startTestPostgres('shared-dir');
+    const store = createPostgresStore(createPool(server.handle.url, testLogger), testLogger);
+    try {
+      await store.migrate();
+      const other = otherProcess(server.dataDir, server.port);
+      expect(other).to.deep.equal({ owned: false, url: server.handle.url });
+      await store.ping();
+    } finally {
+      await store.close();
+      await server.destroy();
+    }
+  });
+
+  it('stops the server on exit when the exiting process started it', async () => {
+    const server = await startTestPostgres('exit-stops');
+    await server.handle.stop();
+    const other = otherProcess(server.dataDir, server.port);
+    expect(other.owned).to.equal(true);
+    const pgDir = path.join(server.dataDir, 'postgres');
+    // The exit sent the fast-shutdown signal; the server finishes it on its own.
+    for (let i = 0; i < 100 && (await readPostmasterPid(pgDir)) !== null; i++) await sleep(100);
+    expect(await readPostmasterPid(pgDir)).to.equal(null);
+    await server.destroy();
+  });
+
+  it('starts the server again in a process that was attached when the one that started it stops it', async () => {
+    const server = await startTestPostgres('takeover');
+    const attached = await startEmbeddedPostgres({ dataDir: server.dataDir, port: server.port, logger: testLogger, watchIntervalMs: 200 });
+    const store = createPostgresStore(createPool(attached.url, testLogger, { connectTimeoutMs: 2000 }), testLogger);
+    try {
+      expect(attached.owned).to.equal(false);
+      await store.migrate();
+      await server.handle.stop();
+      for (let i = 0; i < 100 && !attached.owned; i++) await sleep(100);
+      expect(attached.owned).to.equal(true);
+      await store.writeBatch('takeover', batchOf('takeover', 'after-takeover'));
+    } finally {
+      await store.close();
+      server.handle = attached;
+      await server.destroy();
+    }
+  });
+});

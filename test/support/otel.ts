@@ -1,4 +1,4 @@
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, credentials } from '@grpc/grpc-js';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as HttpLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
@@ -32,6 +32,8 @@ export const protocols: readonly OtlpProtocol[] = ['grpc', 'http/json', 'http/pr
 export interface Endpoints {
   grpc: string;
   http: string;
+  /** Trust this CA (https / TLS gRPC), and present a client certificate when given (mTLS). */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 export interface SendResult {
@@ -46,13 +48,20 @@ function exporterFor(signal: 'logs' | 'metrics' | 'traces', protocol: OtlpProtoc
   if (protocol === 'grpc') {
     const metadata = new Metadata();
     if (token !== null) metadata.set('authorization', `Bearer ${token}`);
-    const config = { url: endpoints.grpc, metadata, timeoutMillis: 10_000 };
+    const tls = endpoints.tls;
+    const config = {
+      url: endpoints.grpc, metadata, timeoutMillis: 10_000,
+      ...(tls ? { credentials: credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null) } : {}),
+    };
     if (signal === 'logs') return new GrpcLogExporter(config) as unknown as AnyExporter;
     if (signal === 'metrics') return new GrpcMetricExporter(config) as unknown as AnyExporter;
     return new GrpcTraceExporter(config) as unknown as AnyExporter;
   }
   const path = signal === 'traces' ? 'traces' : signal;
-  const config = { url: `${endpoints.http}/v1/${path}`, headers, timeoutMillis: 10_000 };
+  const config = {
+    url: `${endpoints.http}/v1/${path}`, headers, timeoutMillis: 10_000,
+    ...(endpoints.tls ? { httpAgentOptions: { ca: endpoints.tls.ca, ...(endpoints.tls.cert ? { cert: endpoints.tls.cert, key: endpoints.tls.key } : {}) } } : {}),
+  };
   const json = protocol === 'http/json';
   if (signal === 'logs') return (json ? new HttpLogExporter(config) : new ProtoLogExporter(config)) as unknown as AnyExporter;
   if (signal === 'metrics') return (json ? new HttpMetricExporter(config) : new ProtoMetricExporter(config)) as unknown as AnyExporter;

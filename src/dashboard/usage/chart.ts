@@ -15,6 +15,8 @@ export interface ChartSpec {
   readonly format: (value: number) => string;
   /** Formats the y axis ticks when they should read shorter than the legend. */
   readonly axisFormat?: (value: number) => string;
+  /** Counts (seats, commits, tokens): y ticks only at whole numbers, never 0.5 commits. */
+  readonly integer?: boolean;
   /** A fixed y range (e.g. 0–100 for percentages); otherwise 0 to a nice maximum. */
   readonly yRange?: readonly [number, number];
 }
@@ -24,6 +26,8 @@ const HEIGHT = 220;
 const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const AXIS_COLOR = '#5b6472';
 const GRID_COLOR = 'rgba(15, 23, 42, 0.07)';
+/** 1, 2, 5, 10, 20, 50, … up to 5e12: tick spacings for axes of whole numbers. */
+const INTEGER_INCREMENTS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
 const axisDay = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
 const legendDay = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' });
 
@@ -61,6 +65,7 @@ export function mountChart(container: HTMLElement, xs: readonly number[], spec: 
         size: 64,
         grid: { stroke: GRID_COLOR, width: 1 },
         ticks: { show: false },
+        ...(spec.integer ? { incrs: INTEGER_INCREMENTS } : {}),
         values: (_u, splits) => splits.map((s) => (spec.axisFormat ?? spec.format)(s)),
       },
     ],
@@ -92,10 +97,11 @@ export function mountChart(container: HTMLElement, xs: readonly number[], spec: 
   };
 }
 
-// 1, 2, 2.5 or 5 times a power of ten: axis maxima that read well.
+// Round multiples of a power of ten that read well as an axis maximum, close enough to the data that a
+// peak of 5,400 gets an axis to 6,000 rather than to 10,000 (half the plot empty).
 function niceCeil(value: number): number {
   const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (value <= step * power) return step * power;
+  for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (value <= step * power) return step * power;
   return 10 * power;
 }
 

@@ -48,6 +48,7 @@ export function chartDefinitions(usage: SeatUsage, models: readonly ModelSeries[
       spec: {
         kind: 'lines',
         format: count,
+        integer: true,
         series: [
           { label: 'Input', color: color(0), values: daily.inputTokens },
           { label: 'Output', color: color(1), values: daily.outputTokens },
@@ -66,13 +67,13 @@ export function chartDefinitions(usage: SeatUsage, models: readonly ModelSeries[
       id: 'model-tokens',
       title: 'Tokens by model',
       headline: `${formatCompact(modelTokens)} total`,
-      spec: { kind: 'lines', format: count, series: models.map((m, i) => ({ label: m.model, color: color(i), values: m.tokens })) },
+      spec: { kind: 'lines', format: count, integer: true, series: models.map((m, i) => ({ label: m.model, color: color(i), values: m.tokens })) },
     },
     {
       id: 'active-seats',
       title: 'Active seats per day',
       headline: `peak ${formatInteger(peakSeats)}`,
-      spec: { kind: 'bars', format: count, series: [{ label: 'Active seats', color: color(1), values: usage.activeSeats }] },
+      spec: { kind: 'bars', format: count, integer: true, series: [{ label: 'Active seats', color: color(1), values: usage.activeSeats }] },
     },
     {
       id: 'lines',
@@ -81,6 +82,7 @@ export function chartDefinitions(usage: SeatUsage, models: readonly ModelSeries[
       spec: {
         kind: 'lines',
         format: count,
+        integer: true,
         series: [
           { label: 'Added', color: GREEN, values: daily.linesAdded },
           { label: 'Removed', color: RED, values: daily.linesRemoved },
@@ -94,6 +96,7 @@ export function chartDefinitions(usage: SeatUsage, models: readonly ModelSeries[
       spec: {
         kind: 'lines',
         format: count,
+        integer: true,
         series: [
           { label: 'Commits', color: color(0), values: daily.commits },
           { label: 'Pull requests', color: color(3), values: daily.pullRequests },

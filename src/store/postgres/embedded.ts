@@ -75,12 +75,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
   await startOrAttach();
 
+  // One restart at a time: a start can take longer than the watch interval.
+  let restarting: Promise<void> | null = null;
   const watcher = setInterval(() => {
-    void (async () => {
-      if (stopping || (await isAlive(pgDir, launched))) return;
+    if (stopping || restarting !== null) return;
+    restarting = (async () => {
+      if (await isAlive(pgDir, launched)) return;
       logger.warn({ pgDir }, 'embedded PostgreSQL is gone; starting it again');
       await startOrAttach();
-    })().catch((err: unknown) => logger.error({ err }, 'could not start the embedded PostgreSQL again'));
+    })()
+      .catch((err: unknown) => logger.error({ err }, 'could not start the embedded PostgreSQL again'))
+      .finally(() => {
+        restarting = null;
+      });
   }, opts.watchIntervalMs ?? 2000);
   watcher.unref();
 
@@ -94,6 +101,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     async stop() {
       stopping = true;
       clearInterval(watcher);
+      await restarting;
       const current: Launched | null = launched;
       launched = null;
       if (current === null) return;

@@ -8,7 +8,7 @@ import { eventColumns, pointColumns, spanColumns, toPgJson, toRow, type Column }
 import { writeSeen, type SeenCache } from './seen.js';
 
 /** Rows per INSERT: large enough to amortize the round trip, small enough to keep one JSON parameter modest. */
-const CHUNK_ROWS = 10000;
+const CHUNK_ROWS = 2000;
 
 /**
  * INSERT … SELECT FROM json_to_recordset: two parameters (rows, tenant) for any number
