@@ -68,6 +68,15 @@ describe('ingest with the real OpenTelemetry exporters', function () {
         expect(rows[0]?.tenant_id).to.equal('acme');
       });
 
+      it('accepts gzip-compressed requests', async () => {
+        const session = randomUUID();
+        const result = await sendLogs(protocol, { ...svc.urls, gzip: true }, token, resource, [
+          { body: 'claude_code.user_prompt', attributes: { ...identity(session), long: 'x'.repeat(5000) } },
+        ]);
+        expect(result, String(result.error)).to.deep.equal({ ok: true });
+        expect((await svc.sql('SELECT 1 FROM events WHERE session_id = $1', [session])).length).to.equal(1);
+      });
+
       for (const [label, bad] of [['a wrong token', 'aiu_wrongwrongwrongwrongwrongwrongwrongwrongwro'], ['no token', null]] as const) {
         it(`refuses ${label} on every signal and stores nothing`, async () => {
           const session = randomUUID();

@@ -9,6 +9,7 @@ import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/export
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import {
@@ -34,6 +35,8 @@ export interface Endpoints {
   http: string;
   /** Trust this CA (https / TLS gRPC), and present a client certificate when given (mTLS). */
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  /** Compress requests with gzip (OTEL_EXPORTER_OTLP_COMPRESSION=gzip). */
+  gzip?: boolean;
 }
 
 export interface SendResult {
@@ -51,6 +54,7 @@ function exporterFor(signal: 'logs' | 'metrics' | 'traces', protocol: OtlpProtoc
     const tls = endpoints.tls;
     const config = {
       url: endpoints.grpc, metadata, timeoutMillis: 10_000,
+      ...(endpoints.gzip ? { compression: CompressionAlgorithm.GZIP } : {}),
       ...(tls ? { credentials: credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null) } : {}),
     };
     if (signal === 'logs') return new GrpcLogExporter(config) as unknown as AnyExporter;
@@ -60,6 +64,7 @@ function exporterFor(signal: 'logs' | 'metrics' | 'traces', protocol: OtlpProtoc
   const path = signal === 'traces' ? 'traces' : signal;
   const config = {
     url: `${endpoints.http}/v1/${path}`, headers, timeoutMillis: 10_000,
+    ...(endpoints.gzip ? { compression: CompressionAlgorithm.GZIP } : {}),
     ...(endpoints.tls ? { httpAgentOptions: { ca: endpoints.tls.ca, ...(endpoints.tls.cert ? { cert: endpoints.tls.cert, key: endpoints.tls.key } : {}) } } : {}),
   };
   const json = protocol === 'http/json';

@@ -47,7 +47,7 @@ export function mountChart(container: HTMLElement, xs: readonly number[], spec: 
       x: { time: true, range: () => [first - DAY / 2, last + DAY / 2] },
       y: {
         range: (_u, _min, max) =>
-          spec.yRange ? [spec.yRange[0], spec.yRange[1]] : [0, max > 0 ? niceCeil(max * 1.08) : 1],
+          spec.yRange ? [spec.yRange[0], spec.yRange[1]] : [0, max > 0 ? yMax(max, spec.integer === true) : 1],
       },
     },
     axes: [
@@ -95,6 +95,12 @@ export function mountChart(container: HTMLElement, xs: readonly number[], spec: 
     observer.disconnect();
     plot.destroy();
   };
+}
+
+/** The top of the y axis: a little headroom over the peak, whole for counts so the top gridline is labelled. */
+function yMax(peak: number, integer: boolean): number {
+  const nice = niceCeil(peak * 1.08);
+  return integer ? Math.ceil(nice) : nice;
 }
 
 // Round multiples of a power of ten that read well as an axis maximum, close enough to the data that a

@@ -1,0 +1,32 @@
+import { expect } from 'chai';
+import { ConfigError, configKeys, loadConfig } from '../src/config.js';
+
+describe('config', () => {
+  it('has defaults for everything, frozen', () => {
+    const c = loadConfig({});
+    expect(c.OTLP_GRPC_PORT).to.equal(4317);
+    expect(c.OTLP_HTTP_PORT).to.equal(4318);
+    expect(c.API_PORT).to.equal(8080);
+    expect(c.DATA_DIR).to.equal('./.data');
+    expect(Object.isFrozen(c)).to.equal(true);
+  });
+
+  it('reads and coerces the environment, ignoring unrelated variables', () => {
+    const c = loadConfig({ OTLP_GRPC_PORT: '14317', PIPELINE_ENABLED: 'false', DATABASE_URL: ' postgres://x/y ', HOME: '/root' });
+    expect(c.OTLP_GRPC_PORT).to.equal(14317);
+    expect(c.PIPELINE_ENABLED).to.equal(false);
+    expect(c.DATABASE_URL).to.equal('postgres://x/y');
+    expect(configKeys).to.not.include('HOME');
+  });
+
+  it('names every bad variable in one clear error', () => {
+    const bad = () => loadConfig({ OTLP_GRPC_PORT: 'http', LOG_LEVEL: 'loud', DATABASE_URL: 'postgres://a', MONGODB_URL: 'mongodb://b', TLS_CERT_FILE: '/x.pem' });
+    expect(bad).to.throw(ConfigError);
+    try {
+      bad();
+    } catch (e) {
+      const msg = (e as Error).message;
+      for (const key of ['OTLP_GRPC_PORT', 'LOG_LEVEL', 'MONGODB_URL', 'TLS_KEY_FILE']) expect(msg).to.include(key);
+    }
+  });
+});
