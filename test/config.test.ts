@@ -19,14 +19,24 @@ describe('config', () => {
     expect(configKeys).to.not.include('HOME');
   });
 
-  it('names every bad variable in one clear error', () => {
-    const bad = () => loadConfig({ OTLP_GRPC_PORT: 'http', LOG_LEVEL: 'loud', DATABASE_URL: 'postgres://a', MONGODB_URL: 'mongodb://b', TLS_CERT_FILE: '/x.pem' });
-    expect(bad).to.throw(ConfigError);
+  const message = (env: Record<string, string>) => {
     try {
-      bad();
+      loadConfig(env);
     } catch (e) {
-      const msg = (e as Error).message;
-      for (const key of ['OTLP_GRPC_PORT', 'LOG_LEVEL', 'MONGODB_URL', 'TLS_KEY_FILE']) expect(msg).to.include(key);
+      expect(e).to.be.instanceOf(ConfigError);
+      return (e as Error).message;
     }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('names every bad variable in one clear error', () => {
+    const msg = message({ OTLP_GRPC_PORT: 'http', LOG_LEVEL: 'loud', SHUTDOWN_TIMEOUT_MS: '-1' });
+    for (const key of ['OTLP_GRPC_PORT', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT_MS']) expect(msg).to.include(key);
+  });
+
+  it('refuses settings that contradict each other', () => {
+    expect(message({ DATABASE_URL: 'postgres://a', MONGODB_URL: 'mongodb://b' })).to.match(/MONGODB_URL: set DATABASE_URL or MONGODB_URL, not both/);
+    expect(message({ TLS_CERT_FILE: '/x.pem' })).to.include('TLS_KEY_FILE');
+    expect(message({ TLS_CLIENT_CA_FILE: '/ca.pem' })).to.include('TLS_CLIENT_CA_FILE');
   });
 });
