@@ -4,12 +4,13 @@
  * answers "retry later"), and once it is back the same store works again.
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createPool, createPostgresStore, startEmbeddedPostgres, type PostgresStore } from '../src/store/postgres/index.js';
 import { readPostmasterPid, sleep } from '../src/store/postgres/embedded-files.js';
 import { StoreUnavailableError } from '../src/store/store.js';
-import { startTestPostgres, testLogger, type TestPostgres } from './support/postgres.js';
+import { freePort, startTestPostgres, tempDataDir, testLogger, type TestPostgres } from './support/postgres.js';
 import { makeEvent, makePoint } from './support/records.js';
 
 const batchOf = (tenantId: string, tag: string) => ({
@@ -187,6 +188,38 @@ describe('embedded PostgreSQL shared by the server and the CLI (one DATA_DIR)', 
       await store.close();
       server.handle = attached;
       await server.destroy();
+    }
+  });
+
+  it('starts normally over a stale postmaster.pid whose pid now belongs to another process', async () => {
+    const server = await startTestPostgres('stale-pid');
+    try {
+      await server.handle.stop();
+      const pgDir = path.join(server.dataDir, 'postgres');
+      // As after a crash and a container restart: the recorded pid is alive, but is not PostgreSQL.
+      await fs.writeFile(path.join(pgDir, 'postmaster.pid'), `${process.pid}\n${pgDir}\n0\n${server.port}\n\n127.0.0.1\n0 0\nready   \n`);
+      server.handle = await startEmbeddedPostgres({ dataDir: server.dataDir, port: server.port, logger: testLogger, startTimeoutMs: 20_000 });
+      expect(server.handle.owned).to.equal(true);
+    } finally {
+      await server.destroy();
+    }
+  });
+
+  it('recovers from a first start that died during initdb (a data directory without PG_VERSION)', async () => {
+    const dataDir = await tempDataDir('half-init');
+    try {
+      const pgDir = path.join(dataDir, 'postgres');
+      await fs.mkdir(path.join(pgDir, 'base'), { recursive: true });
+      await fs.writeFile(path.join(pgDir, 'postgresql.conf'), '# left by an interrupted initdb\n');
+      const handle = await startEmbeddedPostgres({ dataDir, port: await freePort(), logger: testLogger });
+      const owned = handle.owned;
+      await handle.stop();
+      expect(owned).to.equal(true);
+      const entries = await fs.readdir(dataDir);
+      expect(entries.filter((e) => e.startsWith('postgres.incomplete-'))).to.have.length(1);
+      expect(await fs.readdir(pgDir)).to.include('PG_VERSION');
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
     }
   });
 });

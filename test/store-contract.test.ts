@@ -103,6 +103,19 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         await store.migrate();
         await store.ping();
       });
+
+      it('migrates an empty database from several replicas at once', async () => {
+        const fresh = await makeStore();
+        const replicas = await Promise.all([fresh.open(), fresh.open(), fresh.open()]);
+        try {
+          await Promise.all(replicas.map((r) => r.ping()));
+          await replicas[0]?.createTenant({ id: 'r', name: 'r', timezone: 'UTC', retentionDays: 1, allowedOrganizationIds: [] });
+          expect((await replicas[2]?.listTenants())?.map((t) => t.id)).to.deep.equal(['r']);
+        } finally {
+          await Promise.all(replicas.map((r) => r.close()));
+          await fresh.dispose();
+        }
+      });
     });
 
     describe('writeBatch', () => {

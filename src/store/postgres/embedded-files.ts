@@ -142,6 +142,16 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether `pid` is a live PostgreSQL server. A stale postmaster.pid (after a crash or a
+ * container restart) can name a pid that now belongs to another process, even ours.
+ */
+export async function isPostgresProcess(pid: number): Promise<boolean> {
+  if (pid === process.pid || !isProcessAlive(pid)) return false;
+  const comm = await fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => null);
+  return comm === null || comm.trim().startsWith('postgres');
+}
+
 export function portAnswers(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });

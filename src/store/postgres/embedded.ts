@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import {
   isInitialised,
-  isProcessAlive,
+  isPostgresProcess,
   portAnswers,
   readOrCreatePassword,
   readPostmasterPid,
@@ -50,7 +50,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
   const logger = opts.logger.child({ component: 'embedded-postgres' });
   await fs.mkdir(dataDir, { recursive: true });
-  const password = await readOrCreatePassword(dataDir, await isInitialised(pgDir));
+  // Under the lock: a second process must not read the file before the first has written it.
+  const password = await withStartLock(dataDir, timeoutMs, async () => readOrCreatePassword(dataDir, await isInitialised(pgDir)));
 
   let launched: Launched | null = null;
   let port = opts.port;
@@ -116,7 +117,7 @@ async function waitForRunning(pgDir: string, timeoutMs: number): Promise<number 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const info = await readPostmasterPid(pgDir);
-    if (info === null || !isProcessAlive(info.pid)) return null;
+    if (info === null || !(await isPostgresProcess(info.pid))) return null;
     if (info.status === 'ready' && (await portAnswers(info.port))) return info.port;
     if (Date.now() > deadline) {
       throw new Error(
@@ -131,7 +132,7 @@ async function waitForRunning(pgDir: string, timeoutMs: number): Promise<number 
 async function isAlive(pgDir: string, launched: Launched | null): Promise<boolean> {
   if (launched !== null) return launched.child.exitCode === null && launched.child.signalCode === null;
   const info = await readPostmasterPid(pgDir);
-  return info !== null && isProcessAlive(info.pid);
+  return info !== null && (await isPostgresProcess(info.pid));
 }
 
 function urlFor(port: number, password: string, database: string): string {

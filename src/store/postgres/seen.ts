@@ -85,44 +85,46 @@ const toIso = (ms: number) => new Date(ms).toISOString();
 /** PostgreSQL text cannot hold U+0000. */
 const noNul = (s: string | null) => (s !== null && s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
 
+const upsertSurfaces = `
+INSERT INTO surfaces_seen AS s (tenant_id, surface, first_seen, last_seen, last_received_at)
+SELECT $1, x.surface, x.first_seen, x.last_seen, now()
+FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS x(surface, first_seen, last_seen)
+ON CONFLICT (tenant_id, surface) DO UPDATE
+SET first_seen = LEAST(s.first_seen, EXCLUDED.first_seen),
+    last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen),
+    last_received_at = GREATEST(s.last_received_at, EXCLUDED.last_received_at)`;
+
+const upsertIdentities = `
+INSERT INTO seat_identities AS s
+  (tenant_id, user_email, user_account_uuid, end_user_id, user_id, first_seen, last_seen, last_received_at)
+SELECT $1, x.e, x.a, x.u, x.i, x.f, x.l, now()
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[]) AS x(e, a, u, i, f, l)
+ON CONFLICT ON CONSTRAINT seat_identities_key DO UPDATE
+SET first_seen = LEAST(s.first_seen, EXCLUDED.first_seen),
+    last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen),
+    last_received_at = GREATEST(s.last_received_at, EXCLUDED.last_received_at)`;
+
 export async function writeSeen(client: pg.PoolClient, tenantId: string, u: SeenUpdates, timeoutMs: number): Promise<void> {
   if (u.surfaces.length > 0) {
-    await client.query(timed({
-      name: 'upsert-surfaces-seen',
-      text: `INSERT INTO surfaces_seen AS s (tenant_id, surface, first_seen, last_seen, last_received_at)
-             SELECT $1, x.surface, x.first_seen, x.last_seen, now()
-             FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS x(surface, first_seen, last_seen)
-             ON CONFLICT (tenant_id, surface) DO UPDATE
-             SET first_seen = LEAST(s.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen),
-                 last_received_at = GREATEST(s.last_received_at, EXCLUDED.last_received_at)`,
-      values: [
-        tenantId,
-        u.surfaces.map((s) => noNul(s.surface)),
-        u.surfaces.map((s) => toIso(s.window.firstMs)),
-        u.surfaces.map((s) => toIso(s.window.lastMs)),
-      ],
-    }, timeoutMs));
+    const values = [
+      tenantId,
+      u.surfaces.map((s) => noNul(s.surface)),
+      u.surfaces.map((s) => toIso(s.window.firstMs)),
+      u.surfaces.map((s) => toIso(s.window.lastMs)),
+    ];
+    await client.query(timed({ name: 'upsert-surfaces-seen', text: upsertSurfaces, values }, timeoutMs));
   }
   if (u.identities.length > 0) {
-    const col = (i: number) => u.identities.map((x) => noNul(x.ids[i] ?? null));
-    await client.query(timed({
-      name: 'upsert-seat-identities',
-      text: `INSERT INTO seat_identities AS s
-               (tenant_id, user_email, user_account_uuid, end_user_id, user_id, first_seen, last_seen, last_received_at)
-             SELECT $1, x.e, x.a, x.u, x.i, x.f, x.l, now()
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[]) AS x(e, a, u, i, f, l)
-             ON CONFLICT ON CONSTRAINT seat_identities_key DO UPDATE
-             SET first_seen = LEAST(s.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen),
-                 last_received_at = GREATEST(s.last_received_at, EXCLUDED.last_received_at)`,
-      values: [
-        tenantId,
-        col(0),
-        col(1),
-        col(2),
-        col(3),
-        u.identities.map((x) => toIso(x.window.firstMs)),
-        u.identities.map((x) => toIso(x.window.lastMs)),
-      ],
-    }, timeoutMs));
+    const ids = (i: number) => u.identities.map((x) => noNul(x.ids[i] ?? null));
+    const values = [
+      tenantId,
+      ids(0),
+      ids(1),
+      ids(2),
+      ids(3),
+      u.identities.map((x) => toIso(x.window.firstMs)),
+      u.identities.map((x) => toIso(x.window.lastMs)),
+    ];
+    await client.query(timed({ name: 'upsert-seat-identities', text: upsertIdentities, values }, timeoutMs));
   }
 }

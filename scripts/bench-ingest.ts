@@ -1,0 +1,140 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openBenchDb } from './bench/bench-db.js';
+import { printIngestReport } from './bench/ingest-report.js';
+import { type PhaseContext, type PhaseResult, runPhase, settle } from './bench/phase.js';
+import { type ServerProc, type WorkerProc, startServer, startWorker } from './bench/processes.js';
+import { machine, timestamp } from './bench/report.js';
+import type { BenchProtocol } from './bench/senders.js';
+
+/**
+ * npm run bench:ingest — durable ingest against the decode-only ceiling, per protocol, in
+ * one run; then latency at half the durable gRPC rate, an overload run at ~4× that rate,
+ * and a check that the store holds exactly what was acknowledged. See --help.
+ */
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    workers: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '8' },
+    protocols: { type: 'string', default: 'grpc,http/protobuf,http/json' },
+    seats: { type: 'string', default: '2000' },
+    'max-batch': { type: 'string', default: '512' },
+    'overload-factor': { type: 'string', default: '4' },
+    'overload-inflight-mb': { type: 'string', default: '32' },
+    'no-half-rate': { type: 'boolean', default: false },
+    'no-overload': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(`usage: npm run bench:ingest -- [--duration s] [--warmup s] [--workers n] [--concurrency n per worker]
+  [--protocols grpc,http/protobuf,http/json] [--seats n] [--max-batch n] [--overload-factor x]
+  [--overload-inflight-mb n] [--no-half-rate] [--no-overload] [--cpu-prof dir (durable server)] [--keep (temp dir)]\n`);
+  process.exit(0);
+}
+const num = (s: string | undefined) => Number(s);
+const durationMs = num(args.duration) * 1000;
+const warmupMs = num(args.warmup) * 1000;
+const workerCount = num(args.workers);
+const concurrency = num(args.concurrency);
+const protocols = (args.protocols ?? '').split(',').map((p) => p.trim()) as BenchProtocol[];
+const seats = num(args.seats);
+
+const began = Date.now();
+const log = (s: string) => process.stdout.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
+
+const db = await openBenchDb('bench-ingest');
+log(`embedded PostgreSQL in ${db.dataDir}`);
+const logDir = path.join(db.dataDir, 'logs');
+await fs.mkdir(logDir, { recursive: true });
+const common = { databaseUrl: db.url, dataDir: db.dataDir };
+
+const workers: WorkerProc[] = await Promise.all(Array.from({ length: workerCount }, (_, i) => startWorker({
+  type: 'init', workerId: i, tenantId: db.tenantId, token: db.token,
+  firstSeat: i * Math.ceil(seats / workerCount), seats: Math.ceil(seats / workerCount), sessionsPerSeat: 3,
+  maxBatch: num(args['max-batch']), logTemplates: 48, metricTemplates: 8,
+  // Records go 30 min back from now, 1 µs apart; workers are 5 min apart, so times never collide.
+  firstNs: String((BigInt(Date.now()) - 30n * 60_000n + BigInt(i) * 300_000n) * 1_000_000n),
+  logsPerMetricExport: 8,
+})));
+const sizes = workers[0]?.ready.logBatchSizes ?? [];
+log(`${workerCount} load workers ready; log batch sizes ${sizes[0]}…${sizes[sizes.length - 1]} ` +
+  `(mean ${(sizes.reduce((a, b) => a + b, 0) / sizes.length).toFixed(0)}), metric exports of ` +
+  `${workers[0]?.ready.metricPoints.join('/')} points`);
+
+const durable = await startServer({ ...common, name: 'durable', decodeOnly: false, logFile: path.join(logDir, 'durable.log'),
+  ...(args['cpu-prof'] ? { cpuProfDir: path.resolve(args['cpu-prof']) } : {}) });
+const ceiling = await startServer({ ...common, name: 'decode-only', decodeOnly: true, logFile: path.join(logDir, 'decode-only.log') });
+const ctx = (server: ServerProc): PhaseContext => ({ server, workers, postmasterPid: db.postmasterPid });
+const phase = { warmupMs, durationMs, drainMs: 30_000, concurrency, maxOutstanding: 256, largeOnly: false };
+
+const results: PhaseResult[] = [];
+const run = async (server: ServerProc, input: Parameters<typeof runPhase>[1]) => {
+  await settle(ctx(server));
+  log(`${input.name} …`);
+  const r = await runPhase(ctx(server), input);
+  log(`${input.name}: ${Math.round(r.recordsPerSecond)} records/s, p99 ${r.p99Ms.toFixed(1)} ms, ` +
+    `server CPU ${r.serverCpuSeconds.toFixed(1)} s, PostgreSQL CPU ${r.postgresCpuSeconds.toFixed(1)} s, peak RSS ${r.serverPeakRssMb.toFixed(0)} MB` +
+    (r.retryableRefusals + r.errors > 0 ? `, ${r.retryableRefusals} refusals, ${r.errors} errors ${r.firstError ?? ''}` : ''));
+  results.push(r);
+  return r;
+};
+
+for (const protocol of protocols) {
+  await run(ceiling, { ...phase, name: `max decode-only ${protocol}`, protocol, mode: 'closed' });
+  await run(durable, { ...phase, name: `max durable ${protocol}`, protocol, mode: 'closed' });
+}
+const durableGrpc = results.find((r) => r.server === 'durable' && r.protocol === 'grpc') ?? results.find((r) => r.server === 'durable');
+const sustainable = durableGrpc?.recordsPerSecond ?? 0;
+if (!args['no-half-rate'] && durableGrpc) {
+  await run(durable, { ...phase, name: 'half-rate durable grpc', protocol: 'grpc', mode: 'open', recordsPerSecond: sustainable / 2 });
+}
+const servers = [await durable.stop(), await ceiling.stop()];
+log(`servers stopped (lifetime CPU ${servers.map((s) => s.cpuSeconds.toFixed(0)).join(' / ')} s)`);
+
+let overload: { inflightMb: number; lifetimeMaxRssMb: number } | null = null;
+if (!args['no-overload'] && sustainable > 0) {
+  const inflightMb = num(args['overload-inflight-mb']);
+  const server = await startServer({ ...common, name: 'durable-overload', decodeOnly: false, logFile: path.join(logDir, 'overload.log'),
+    env: { MAX_INFLIGHT_BYTES: String(inflightMb * 1024 * 1024), RETRY_AFTER_SECONDS: '1' } });
+  const factor = num(args['overload-factor']);
+  await run(server, { ...phase, name: `overload ${factor}x durable grpc`, protocol: 'grpc', mode: 'open',
+    recordsPerSecond: sustainable * factor, largeOnly: true, maxOutstanding: 512, drainMs: 20_000 });
+  await run(server, { ...phase, name: 'recovery durable grpc (after overload)', protocol: 'grpc', mode: 'open',
+    recordsPerSecond: sustainable / 2, durationMs: Math.min(durationMs, 10_000), warmupMs: 0 });
+  overload = { inflightMb, lifetimeMaxRssMb: (await server.stop()).maxRssMb };
+}
+for (const w of workers) w.exit();
+
+const stored = await db.countRecords();
+const storedTotal = stored.events + stored.points + stored.spans;
+const acked = results.filter((r) => r.server !== 'decode-only').reduce((n, r) => n + r.ackedRecords, 0);
+const uncertain = results.reduce((n, r) => n + r.errors, 0);
+const diskMb = await db.diskMb();
+const report = {
+  machine: machine(),
+  startedAt: new Date(began).toISOString(),
+  options: { ...args, protocols },
+  loadShape: { logBatchSizes: sizes, metricPointsPerExport: workers[0]?.ready.metricPoints, seats, sessionsPerSeat: 3 },
+  results,
+  overload,
+  check: { ackedDurable: acked, stored: storedTotal, storedEvents: stored.events, storedPoints: stored.points, equal: acked === storedTotal, uncertain },
+  databaseMb: diskMb,
+};
+printIngestReport(report);
+await fs.mkdir('bench-results', { recursive: true });
+const file = path.join('bench-results', `ingest-${timestamp()}.json`);
+await fs.writeFile(file, JSON.stringify(report, null, 2));
+log(`results written to ${file}`);
+await db.close({ keep: args.keep });
+if (!report.check.equal) {
+  process.stderr.write(`\nCHECK FAILED: the store holds ${storedTotal} records, the durable servers acknowledged ${acked}\n`);
+  process.exit(1);
+}
+process.exit(0);

@@ -1,0 +1,49 @@
+import type { PhaseResult } from './phase.js';
+import { fmt, table } from './report.js';
+
+export interface IngestReport {
+  machine: { cpus: number; cpuModel: string; memoryGb: number; kernel: string; node: string };
+  results: PhaseResult[];
+  overload: { inflightMb: number; lifetimeMaxRssMb: number } | null;
+  check: { ackedDurable: number; stored: number; storedEvents: number; storedPoints: number; equal: boolean; uncertain: number };
+  databaseMb: number;
+}
+
+const out = (s = '') => process.stdout.write(`${s}\n`);
+
+/** The tables bench-ingest prints. */
+export function printIngestReport(r: IngestReport): void {
+  const m = r.machine;
+  out(`\nMachine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.kernel}, Node ${m.node} (load generator on the same machine)\n`);
+  const max = r.results.filter((x) => x.name.startsWith('max '));
+  out(table(
+    ['phase', 'records/s', 'log rec/s', 'req/s', 'rec/req', 'p50 ms', 'p99 ms', 'server CPU s', 'PG CPU s', 'gen CPU s', 'peak RSS MB', 'refused', 'errors'],
+    max.map((x) => [x.name.slice(4), x.recordsPerSecond, x.logRecordsPerSecond, x.requestsPerSecond, x.recordsPerRequest, x.p50Ms, x.p99Ms,
+      x.serverCpuSeconds, x.postgresCpuSeconds, x.generatorCpuSeconds, x.serverPeakRssMb, x.retryableRefusals, x.errors]),
+  ));
+  const protocols = [...new Set(max.map((x) => x.protocol))];
+  out('');
+  out(table(['protocol', 'durable rec/s', 'ceiling rec/s', 'durable/ceiling', 'server CPU µs/rec durable', 'µs/rec ceiling'], protocols.map((p) => {
+    const d = max.find((x) => x.protocol === p && x.server === 'durable');
+    const c = max.find((x) => x.protocol === p && x.server === 'decode-only');
+    const perRec = (x?: PhaseResult) => (x ? (x.serverCpuSeconds / (x.recordsPerSecond * x.seconds)) * 1e6 : Number.NaN);
+    return [p, d?.recordsPerSecond ?? Number.NaN, c?.recordsPerSecond ?? Number.NaN,
+      d && c ? (d.recordsPerSecond / c.recordsPerSecond).toFixed(2) : '-', perRec(d), perRec(c)];
+  })));
+  const others = r.results.filter((x) => !x.name.startsWith('max '));
+  if (others.length > 0) {
+    out('');
+    out(table(['phase', 'target rec/s', 'acked rec/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'refused (retried)', 'refusal p50 ms', 'abandoned', 'skipped rec', 'errors'],
+      others.map((x) => [x.name, x.targetRecordsPerSecond ?? Number.NaN, x.recordsPerSecond, x.p50Ms, x.p99Ms, x.serverPeakRssMb,
+        `${x.retryableRefusals} ${JSON.stringify(x.refusalStatuses)}`, x.refusalP50Ms, x.abandonedRequests, x.skippedRecords, x.errors])));
+  }
+  if (r.overload) {
+    out(`\nOverload server: MAX_INFLIGHT_BYTES ${r.overload.inflightMb} MiB, RETRY_AFTER_SECONDS 1; lifetime max RSS ${fmt(r.overload.lifetimeMaxRssMb)} MB ` +
+      `(${r.overload.lifetimeMaxRssMb < 500 ? 'under' : 'OVER'} 500 MB)`);
+  }
+  const c = r.check;
+  out(`\nCheck: durable servers acknowledged ${c.ackedDurable} records; the store holds ${c.stored} ` +
+    `(${c.storedEvents} events + ${c.storedPoints} points): ${c.equal ? 'EQUAL' : 'MISMATCH'}` +
+    (c.uncertain > 0 ? ` (${c.uncertain} requests ended in errors, their fate is unknown)` : ''));
+  out(`Database size after the run: ${fmt(r.databaseMb)} MB\n`);
+}

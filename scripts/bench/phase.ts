@@ -1,0 +1,132 @@
+import type { PhaseSpec, PhaseStats } from './messages.js';
+import type { ServerProc, WorkerProc } from './processes.js';
+import { cpuSeconds, peakRssMb, resetPeakRss, rssSampler, treeCpuSeconds } from './proc-stats.js';
+import { percentile } from './report.js';
+
+/** One measured phase: the workers load one server; the server, PostgreSQL and the workers are measured apart. */
+
+export interface PhaseContext {
+  server: ServerProc;
+  workers: WorkerProc[];
+  postmasterPid: number;
+}
+
+export type PhaseInput = Omit<PhaseSpec, 'type' | 'ports' | 'startAt' | 'recordsPerSecond'> & {
+  /** Open mode: the total rate, split evenly over the workers. */
+  recordsPerSecond?: number;
+};
+
+export interface PhaseResult {
+  name: string;
+  server: string;
+  protocol: string;
+  mode: string;
+  seconds: number;
+  targetRecordsPerSecond: number | null;
+  recordsPerSecond: number;
+  logRecordsPerSecond: number;
+  requestsPerSecond: number;
+  recordsPerRequest: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU seconds within the measuring window. */
+  serverCpuSeconds: number;
+  postgresCpuSeconds: number;
+  generatorCpuSeconds: number;
+  /** Peak RSS over the phase (warm-up and drain included). */
+  serverPeakRssMb: number;
+  attempts: number;
+  acknowledgedRequests: number;
+  partialRequests: number;
+  retryableRefusals: number;
+  refusalStatuses: Record<string, number>;
+  refusalP50Ms: number;
+  errors: number;
+  firstError: string | null;
+  abandonedRequests: number;
+  skippedRecords: number;
+  /** All records acknowledged in the phase, warm-up and drain included (what the store must hold). */
+  ackedRecords: number;
+}
+
+const sleepUntil = (t: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, t - Date.now())));
+
+interface CpuSample {
+  server: number;
+  postgres: number;
+  workers: number;
+}
+
+function sampleCpu(ctx: PhaseContext): CpuSample {
+  return {
+    server: cpuSeconds(ctx.server.pid),
+    postgres: treeCpuSeconds(ctx.postmasterPid),
+    workers: ctx.workers.reduce((s, w) => s + cpuSeconds(w.pid), 0),
+  };
+}
+
+/** Waits until the server and PostgreSQL are idle (e.g. autovacuum after a write phase), at most `maxMs`. */
+export async function settle(ctx: PhaseContext, maxMs = 20_000): Promise<void> {
+  const until = Date.now() + maxMs;
+  while (Date.now() < until) {
+    const a = sampleCpu(ctx);
+    await new Promise((r) => setTimeout(r, 500));
+    const b = sampleCpu(ctx);
+    if (b.server - a.server + (b.postgres - a.postgres) < 0.05) return;
+  }
+}
+
+export async function runPhase(ctx: PhaseContext, input: PhaseInput): Promise<PhaseResult> {
+  const startAt = Date.now() + 300;
+  const measureFrom = startAt + input.warmupMs;
+  const endAt = measureFrom + input.durationMs;
+  const perWorker = (input.recordsPerSecond ?? 0) / ctx.workers.length;
+  const spec: PhaseSpec = { ...input, type: 'run', ports: ctx.server.ports, startAt, recordsPerSecond: perWorker };
+  resetPeakRss(ctx.server.pid);
+  const sampler = rssSampler(ctx.server.pid);
+  const window = (async () => {
+    await sleepUntil(measureFrom);
+    const a = sampleCpu(ctx);
+    await sleepUntil(endAt);
+    const b = sampleCpu(ctx);
+    return { server: b.server - a.server, postgres: b.postgres - a.postgres, workers: b.workers - a.workers };
+  })();
+  const stats: PhaseStats[] = await Promise.all(ctx.workers.map((w) => w.run(spec)));
+  const cpu = await window;
+  const peak = Math.max(sampler.stop(), peakRssMb(ctx.server.pid));
+
+  const sum = (f: (s: PhaseStats) => number) => stats.reduce((n, s) => n + f(s), 0);
+  const seconds = input.durationMs / 1000;
+  const latencies = stats.flatMap((s) => s.latenciesMs);
+  const statuses: Record<string, number> = {};
+  for (const s of stats) for (const [k, v] of Object.entries(s.retryStatuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  return {
+    name: input.name,
+    server: ctx.server.name,
+    protocol: input.protocol,
+    mode: input.mode,
+    seconds,
+    targetRecordsPerSecond: input.mode === 'open' ? (input.recordsPerSecond ?? 0) : null,
+    recordsPerSecond: sum((s) => s.windowRecords) / seconds,
+    logRecordsPerSecond: sum((s) => s.windowLogRecords) / seconds,
+    requestsPerSecond: sum((s) => s.windowRequests) / seconds,
+    recordsPerRequest: sum((s) => s.windowRecords) / Math.max(1, sum((s) => s.windowRequests)),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    serverCpuSeconds: cpu.server,
+    postgresCpuSeconds: cpu.postgres,
+    generatorCpuSeconds: cpu.workers,
+    serverPeakRssMb: peak,
+    attempts: sum((s) => s.attempts),
+    acknowledgedRequests: sum((s) => s.ok),
+    partialRequests: sum((s) => s.partial),
+    retryableRefusals: sum((s) => s.retryable),
+    refusalStatuses: statuses,
+    refusalP50Ms: percentile(stats.flatMap((s) => s.refusalLatenciesMs), 50),
+    errors: sum((s) => s.errors),
+    firstError: stats.find((s) => s.firstError !== null)?.firstError ?? null,
+    abandonedRequests: sum((s) => s.abandoned),
+    skippedRecords: sum((s) => s.skippedRecords),
+    ackedRecords: sum((s) => s.ackedRecords),
+  };
+}
