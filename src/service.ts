@@ -70,9 +70,11 @@ export async function startService(config: Config, logger: Logger, options: Serv
     ports: { grpc: grpc.port, http: http.port, api: api.port },
     store,
     stop: async () => {
-      await Promise.all([grpc.close(config.SHUTDOWN_TIMEOUT_MS), http.close(), api.close(), scheduler?.drain(config.SHUTDOWN_TIMEOUT_MS)]);
-      await auth.stop();
-      await store.close();
+      const t0 = Date.now(); const tag = (n: string) => () => logger.warn({ n, ms: Date.now() - t0 }, 'DBG closed');
+      await Promise.all([grpc.close(config.SHUTDOWN_TIMEOUT_MS).then(tag('grpc')), http.close().then(tag('http')), api.close().then(tag('api')), scheduler?.drain(config.SHUTDOWN_TIMEOUT_MS).then(tag('sched'))]);
+      tag('all')();
+      await auth.stop(); tag('auth')();
+      await store.close(); tag('store')();
       await opened.shutdown();
     },
   };

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { createPool, createPostgresStore, startEmbeddedPostgres, type PostgresStore } from '../src/store/postgres/index.js';
 import { readPostmasterPid, sleep } from '../src/store/postgres/embedded-files.js';
-import { StoreUnavailableError } from '../src/store/store.js';
+import { StoreUnavailableError, defaultPrivacyPolicy } from '../src/store/store.js';
 import { freePort, startTestPostgres, tempDataDir, testLogger, type TestPostgres } from './support/postgres.js';
 import { makeEvent, makePoint } from './support/records.js';
 
@@ -43,7 +43,7 @@ describe('PostgreSQL adapter: database outage', function () {
     server = await startTestPostgres('outage');
     store = createPostgresStore(createPool(server.handle.url, testLogger, { connectTimeoutMs: 2000 }), testLogger);
     await store.migrate();
-    await store.createTenant({ id: tenant, name: 'Outage', timezone: 'UTC', retentionDays: 30, allowedOrganizationIds: [] });
+    await store.createTenant({ id: tenant, name: 'Outage', timezone: 'UTC', retentionDays: 30, allowedOrganizationIds: [], policy: { ...defaultPrivacyPolicy } });
   });
   after(async () => {
     await store?.close();

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import type { RecordBatch } from '../src/store/records.js';
 import { createPool, createPostgresStore } from '../src/store/postgres/index.js';
-import { StoreConflictError, type Store, type TokenRecord } from '../src/store/store.js';
+import { StoreConflictError, type Store, type TokenRecord, defaultPrivacyPolicy } from '../src/store/store.js';
 import { createTestDatabase, testLogger } from './support/postgres.js';
 import { identity, makeEvent, makePoint, makeSpan, nsOf } from './support/records.js';
 
@@ -84,7 +84,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
     let n = 0;
     /** A fresh tenant id per test, so tests share one database without seeing each other. */
     const tenant = async (id = `t${++n}`) => {
-      await store.createTenant({ id, name: `Tenant ${id}`, timezone: 'UTC', retentionDays: 90, allowedOrganizationIds: [] });
+      await store.createTenant({ id, name: `Tenant ${id}`, timezone: 'UTC', retentionDays: 90, allowedOrganizationIds: [], policy: { ...defaultPrivacyPolicy } });
       return id;
     };
 
@@ -109,7 +109,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         const replicas = await Promise.all([fresh.open(), fresh.open(), fresh.open()]);
         try {
           await Promise.all(replicas.map((r) => r.ping()));
-          await replicas[0]?.createTenant({ id: 'r', name: 'r', timezone: 'UTC', retentionDays: 1, allowedOrganizationIds: [] });
+          await replicas[0]?.createTenant({ id: 'r', name: 'r', timezone: 'UTC', retentionDays: 1, allowedOrganizationIds: [], policy: { ...defaultPrivacyPolicy } });
           expect((await replicas[2]?.listTenants())?.map((t) => t.id)).to.deep.equal(['r']);
         } finally {
           await Promise.all(replicas.map((r) => r.close()));
@@ -251,15 +251,19 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         const id = await tenant();
         const got = await store.getTenant(id);
         expect(got.found && got.value.name).to.equal(`Tenant ${id}`);
-        expect(await rejection(store.createTenant({ id, name: 'again', timezone: 'UTC', retentionDays: 1, allowedOrganizationIds: [] }))).to.be.instanceOf(
+        expect(await rejection(store.createTenant({ id, name: 'again', timezone: 'UTC', retentionDays: 1, allowedOrganizationIds: [], policy: { ...defaultPrivacyPolicy } }))).to.be.instanceOf(
           StoreConflictError,
         );
-        const updated = await store.updateTenant(id, { timezone: 'Europe/Paris', allowedOrganizationIds: ['org-a', 'org-b'] });
-        expect(updated.found && [updated.value.timezone, updated.value.allowedOrganizationIds, updated.value.retentionDays]).to.deep.equal([
+        const policy = { prompts: 'drop', responses: 'drop', toolDetails: 'keep', emails: 'hash' } as const;
+        const updated = await store.updateTenant(id, { timezone: 'Europe/Paris', allowedOrganizationIds: ['org-a', 'org-b'], policy });
+        expect(updated.found && [updated.value.timezone, updated.value.allowedOrganizationIds, updated.value.retentionDays, updated.value.policy]).to.deep.equal([
           'Europe/Paris',
           ['org-a', 'org-b'],
           90,
+          policy,
         ]);
+        const reread = await store.getTenant(id);
+        expect(reread.found && reread.value.policy).to.deep.equal(policy);
         expect((await store.listTenants()).map((x) => x.id)).to.include(id);
         expect(await store.getTenant('no-such-tenant')).to.deep.equal({ found: false });
         expect(await store.updateTenant('no-such-tenant', { name: 'x' })).to.deep.equal({ found: false });

@@ -10,6 +10,7 @@ import { registerConnectRoutes } from './connect-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { sendApiError } from './errors.js';
 import { registerOpsRoutes } from './ops-routes.js';
+import { registerTenantRoutes } from './tenant-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { registerUsageRoutes } from './usage-routes.js';
 
@@ -65,6 +66,7 @@ export async function startApiServer(deps: ApiDeps): Promise<RunningApi> {
 
   registerOpsRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
+  registerTenantRoutes(app, ctx);
   registerConnectRoutes(app, ctx);
   registerUsageRoutes(app, ctx);
   registerDashboardRoutes(app);

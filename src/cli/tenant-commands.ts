@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createTenant, tenantView } from '../ingest/tenancy.js';
+import { createTenant, setPolicy, tenantView } from '../ingest/tenancy.js';
 import { StoreConflictError } from '../store/store.js';
 import { withStore } from './context.js';
 import { CliError, printJson, printTable } from './output.js';
@@ -34,6 +34,37 @@ export function registerTenantCommands(program: Command): void {
       });
       if (opts.json) printJson(tenantView(tenant));
       else process.stdout.write(`created tenant ${tenant.id} (time zone ${tenant.timezone})\n`);
+    });
+
+  tenants
+    .command('set-policy <id>')
+    .description('privacy policy, applied before anything is stored, and raw-data retention')
+    .option('--prompts <mode>', 'user prompt text: keep, hash or drop')
+    .option('--responses <mode>', 'assistant responses: keep or drop')
+    .option('--tool-details <mode>', 'tool inputs, parameters and error messages: keep or drop')
+    .option('--emails <mode>', 'user emails: keep or hash')
+    .option('--retention-days <days>', 'days of raw data to keep (rollups are kept)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { prompts?: string; responses?: string; toolDetails?: string; emails?: string; retentionDays?: string; json?: boolean }) => {
+      const retention = opts.retentionDays === undefined ? undefined : Number(opts.retentionDays);
+      const tenant = await withStore(async (store) => {
+        try {
+          return await setPolicy(store, id, {
+            policy: { prompts: opts.prompts, responses: opts.responses, toolDetails: opts.toolDetails, emails: opts.emails },
+            ...(retention !== undefined ? { retentionDays: retention } : {}),
+          });
+        } catch (e) {
+          if (e instanceof Error && e.name === 'Error') throw new CliError(e.message);
+          throw e;
+        }
+      });
+      if (!tenant) throw new CliError(`no tenant "${id}"`);
+      if (opts.json) printJson(tenantView(tenant));
+      else {
+        const p = tenant.policy;
+        process.stdout.write(`${tenant.id}: prompts ${p.prompts}, responses ${p.responses}, tool details ${p.toolDetails}, emails ${p.emails}, retention ${tenant.retentionDays} days\n` +
+          'Applies to records received from now on (within TOKEN_CACHE_TTL_MS); stored records are not rewritten.\n');
+      }
     });
 
   tenants

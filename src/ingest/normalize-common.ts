@@ -5,6 +5,7 @@ import type { Tenant } from '../store/store.js';
 import { type AttributeLimits, LimitError, attrString, toAttributes } from './attributes.js';
 import { IngestError } from './errors.js';
 import { surfaceOf } from './identity.js';
+import { applyPolicyToResource } from './privacy.js';
 
 export interface NormalizeOptions {
   tenant: Tenant;
@@ -58,7 +59,7 @@ export function resourceContext(
 ): ResourceContext | null {
   let attrs: Attributes;
   try {
-    attrs = toAttributes(resource.attributes, opts.limits);
+    attrs = applyPolicyToResource(toAttributes(resource.attributes, opts.limits), opts.tenant.policy);
   } catch (e) {
     if (!(e instanceof LimitError)) throw e;
     rejections.add(`resource: ${e.message}`, recordCount);
@@ -83,6 +84,9 @@ export function timeProblem(timeNs: bigint, opts: NormalizeOptions): string | nu
   if (timeNs < opts.nowNs - opts.maxAgeNs) return 'timestamp older than the accepted age';
   return null;
 }
+
+/** Largest time a signed 64-bit nanosecond column holds (year 2262). */
+export const MAX_TIME_NS = 2n ** 63n - 1n;
 
 /** Refuses records of an Anthropic organization the tenant has not pinned. */
 export function checkOrganization(orgId: string | null, opts: NormalizeOptions): void {

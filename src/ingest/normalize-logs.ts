@@ -3,7 +3,9 @@ import type { EventRecord, Scope } from '../store/records.js';
 import { LimitError, attrString, toAttrValue, toAttributes } from './attributes.js';
 import { eventFacts } from './facts.js';
 import { identityOf } from './identity.js';
+import { applyPolicy } from './privacy.js';
 import {
+  MAX_TIME_NS,
   type NormalizeOptions,
   type ResourceContext,
   Rejections,
@@ -37,18 +39,19 @@ function toEvent(lr: LogRecord, rc: ResourceContext, scope: Scope, opts: Normali
     if (e instanceof LimitError) return e.message;
     throw e;
   }
+  const name = eventName(body, attributes, lr);
+  attributes = applyPolicy(attributes, opts.tenant.policy, name);
   const identity = identityOf(attributes, rc.resource);
   checkOrganization(identity.organizationId, opts);
   const attrsJson = JSON.stringify(attributes);
   const bodyJson = JSON.stringify(body);
-  const name = eventName(body, attributes, lr);
   return {
     kind: 'event',
     id: digest('e', rc.digest, scope.name, scope.version, timeNs, lr.observedTimeUnixNano, lr.severityNumber,
       lr.severityText, bodyJson, attrsJson, lr.traceId, lr.spanId, lr.eventName, lr.flags),
     tenantId: opts.tenant.id,
     timeNs,
-    observedTimeNs: lr.observedTimeUnixNano === 0n ? null : lr.observedTimeUnixNano,
+    observedTimeNs: lr.observedTimeUnixNano === 0n || lr.observedTimeUnixNano > MAX_TIME_NS ? null : lr.observedTimeUnixNano,
     surface: rc.surface,
     serviceName: rc.serviceName,
     identity,

@@ -11,6 +11,7 @@ import type { Distribution, MetricPointRecord, MetricType, Scope, Temporality } 
 import { LimitError, attrString, toAttributes } from './attributes.js';
 import { pointFacts } from './facts.js';
 import { identityOf } from './identity.js';
+import { applyPolicy } from './privacy.js';
 import {
   type NormalizeOptions,
   type ResourceContext,
@@ -100,11 +101,12 @@ function toPoint(p: AnyPoint, m: Metric, shape: Shape, rc: ResourceContext, scop
   if ((shape.type === 'sum' || shape.type === 'histogram' || shape.type === 'exponential_histogram') && shape.temporality === 'unspecified') {
     return 'aggregation temporality unspecified';
   }
+  if (p.startTimeUnixNano > p.timeUnixNano) return 'start time after time';
   const value = valueOf(p, shape);
   if (typeof value === 'string') return value;
   let attributes: MetricPointRecord['attributes'];
   try {
-    attributes = toAttributes(p.attributes as KeyValue[], opts.limits);
+    attributes = applyPolicy(toAttributes(p.attributes as KeyValue[], opts.limits), opts.tenant.policy);
   } catch (e) {
     if (e instanceof LimitError) return e.message;
     throw e;

@@ -2,7 +2,9 @@ import type { ExportTraceServiceRequest, Span } from '../otlp/types.js';
 import type { Scope, SpanRecord } from '../store/records.js';
 import { LimitError, attrString, toAttributes } from './attributes.js';
 import { identityOf } from './identity.js';
+import { applyPolicy } from './privacy.js';
 import {
+  MAX_TIME_NS,
   type NormalizeOptions,
   type ResourceContext,
   Rejections,
@@ -18,12 +20,16 @@ function toSpan(s: Span, rc: ResourceContext, scope: Scope, opts: NormalizeOptio
   if (s.spanId === '' || /^0+$/.test(s.spanId)) return 'span without a valid span id';
   const problem = timeProblem(s.startTimeUnixNano, opts);
   if (problem) return problem;
+  if (s.endTimeUnixNano < s.startTimeUnixNano || s.endTimeUnixNano > MAX_TIME_NS) return 'span end time before its start or out of range';
+  const policy = opts.tenant.policy;
+  // tool.output span events carry tool input and output bodies.
+  const spanEvents = policy.toolDetails === 'drop' ? s.events.filter((e) => e.name !== 'tool.output') : s.events;
   let attributes: SpanRecord['attributes'];
   let events: SpanRecord['events'];
   let links: SpanRecord['links'];
   try {
-    attributes = toAttributes(s.attributes, opts.limits);
-    events = s.events.map((e) => ({ timeNs: e.timeUnixNano.toString(), name: e.name, attributes: toAttributes(e.attributes, opts.limits) }));
+    attributes = applyPolicy(toAttributes(s.attributes, opts.limits), policy);
+    events = spanEvents.map((e) => ({ timeNs: e.timeUnixNano.toString(), name: e.name, attributes: applyPolicy(toAttributes(e.attributes, opts.limits), policy) }));
     links = s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, traceState: l.traceState, attributes: toAttributes(l.attributes, opts.limits) }));
   } catch (e) {
     if (e instanceof LimitError) return e.message;

@@ -1,23 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { AttrValue, Attributes } from '../store/records.js';
+import type { PrivacyPolicy } from '../store/store.js';
 
-/**
- * What a tenant lets us keep of the content its people type and see. Applied
- * during normalization, before anything is stored, so dropped text never
- * reaches the database, its logs or its backups.
+/*
+ * A tenant's privacy policy is applied during normalization, before anything
+ * is stored, so dropped text never reaches the database, its logs or its backups.
  */
-export interface PrivacyPolicy {
-  /** User prompt text: keep, store a SHA-256 of it (equal prompts still match), or drop. */
-  prompts: 'keep' | 'hash' | 'drop';
-  /** Assistant response text. */
-  responses: 'keep' | 'drop';
-  /** Tool inputs, parameters and tool error messages (commands, file paths, file contents). */
-  toolDetails: 'keep' | 'drop';
-  /** user.email: keep, or replace with a SHA-256 (seats stay distinct, but are not readable). */
-  emails: 'keep' | 'hash';
-}
-
-export const defaultPolicy: Readonly<PrivacyPolicy> = Object.freeze({ prompts: 'keep', responses: 'keep', toolDetails: 'keep', emails: 'keep' });
 
 /** Where each kind of content travels in Claude Code and Cowork telemetry (events and spans). */
 const PROMPT_KEYS = ['prompt', 'prompt_text', 'user_prompt', 'user_system_prompt', 'new_context', 'system_prompt_preview'];

@@ -1,4 +1,4 @@
-import type { Store, Tenant, TokenRecord, TokenScope } from '../store/store.js';
+import { type PrivacyPolicy, type Store, type Tenant, type TokenRecord, type TokenScope, defaultPrivacyPolicy } from '../store/store.js';
 import { issueToken } from './tokens.js';
 
 /** Tenant and token administration shared by the CLI, the API and first start. */
@@ -34,7 +34,39 @@ export async function createTenant(store: Store, input: NewTenant, defaultRetent
     timezone,
     retentionDays: input.retentionDays ?? defaultRetentionDays,
     allowedOrganizationIds: [],
+    policy: { ...defaultPrivacyPolicy },
   });
+}
+
+const policyChoices: { [K in keyof PrivacyPolicy]: readonly PrivacyPolicy[K][] } = {
+  prompts: ['keep', 'hash', 'drop'],
+  responses: ['keep', 'drop'],
+  toolDetails: ['keep', 'drop'],
+  emails: ['keep', 'hash'],
+};
+
+export interface PolicyChange {
+  policy?: Partial<Record<keyof PrivacyPolicy, string>>;
+  retentionDays?: number;
+}
+
+/** Validates and applies a privacy policy / retention change; throws an Error naming the bad value. */
+export async function setPolicy(store: Store, tenantId: string, change: PolicyChange): Promise<Tenant | null> {
+  const current = await store.getTenant(tenantId);
+  if (!current.found) return null;
+  const policy: PrivacyPolicy = { ...current.value.policy };
+  for (const [key, value] of Object.entries(change.policy ?? {}) as [keyof PrivacyPolicy, string | undefined][]) {
+    if (value === undefined) continue;
+    const allowed = policyChoices[key] as readonly string[] | undefined;
+    if (!allowed) throw new Error(`unknown policy field "${key}"`);
+    if (!allowed.includes(value)) throw new Error(`${key} must be one of ${allowed.join(', ')}, not "${value}"`);
+    (policy as unknown as Record<string, string>)[key] = value;
+  }
+  if (change.retentionDays !== undefined && (!Number.isInteger(change.retentionDays) || change.retentionDays < 1 || change.retentionDays > 3650)) {
+    throw new Error('retention days must be an integer from 1 to 3650');
+  }
+  const updated = await store.updateTenant(tenantId, { policy, ...(change.retentionDays !== undefined ? { retentionDays: change.retentionDays } : {}) });
+  return updated.found ? updated.value : null;
 }
 
 export interface CreatedToken {
@@ -78,6 +110,7 @@ export function tenantView(t: Tenant) {
     timezone: t.timezone,
     retentionDays: t.retentionDays,
     allowedOrganizationIds: t.allowedOrganizationIds,
+    policy: t.policy,
     createdAt: t.createdAt.toISOString(),
   };
 }

@@ -3,6 +3,23 @@ import type { Identity, RecordBatch } from './records.js';
 export type TokenScope = 'ingest' | 'read' | 'admin';
 export const tokenScopes: readonly TokenScope[] = ['ingest', 'read', 'admin'];
 
+/**
+ * What a tenant lets the receiver keep of the content its people type and see,
+ * applied before anything is stored (see src/ingest/privacy.ts).
+ */
+export interface PrivacyPolicy {
+  /** User prompt text: keep, store a SHA-256 of it, or drop. */
+  prompts: 'keep' | 'hash' | 'drop';
+  /** Assistant response text. */
+  responses: 'keep' | 'drop';
+  /** Tool inputs, parameters and tool error messages. */
+  toolDetails: 'keep' | 'drop';
+  /** user.email: keep, or replace with a SHA-256. */
+  emails: 'keep' | 'hash';
+}
+
+export const defaultPrivacyPolicy: Readonly<PrivacyPolicy> = Object.freeze({ prompts: 'keep', responses: 'keep', toolDetails: 'keep', emails: 'keep' });
+
 export interface Tenant {
   id: string;
   name: string;
@@ -11,6 +28,7 @@ export interface Tenant {
   retentionDays: number;
   /** When non-empty, records whose `organization.id` is not listed are refused. */
   allowedOrganizationIds: string[];
+  policy: PrivacyPolicy;
   createdAt: Date;
 }
 

@@ -176,6 +176,11 @@ CREATE TABLE daily_model_rollups (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'per-tenant privacy policy',
+    sql: `ALTER TABLE tenants ADD COLUMN policy jsonb NOT NULL DEFAULT '{}'::jsonb;`,
+  },
 ];
 
 export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { StoreConflictError, type Found, type Tenant } from '../store.js';
+import { StoreConflictError, defaultPrivacyPolicy, type Found, type PrivacyPolicy, type Tenant } from '../store.js';
 import { sqlState } from './errors.js';
 import { withClient } from './pool.js';
 
@@ -9,6 +9,7 @@ interface TenantRow {
   timezone: string;
   retention_days: number;
   allowed_organization_ids: string[];
+  policy: Partial<PrivacyPolicy>;
   created_at: Date;
 }
 
@@ -18,6 +19,8 @@ const fromRow = (r: TenantRow): Tenant => ({
   timezone: r.timezone,
   retentionDays: r.retention_days,
   allowedOrganizationIds: r.allowed_organization_ids,
+  // Fields added to the policy later take their defaults on older rows.
+  policy: { ...defaultPrivacyPolicy, ...r.policy },
   createdAt: r.created_at,
 });
 
@@ -29,15 +32,16 @@ const columns = {
   timezone: 'timezone',
   retentionDays: 'retention_days',
   allowedOrganizationIds: 'allowed_organization_ids',
+  policy: 'policy',
 } as const satisfies Record<keyof Omit<Tenant, 'id' | 'createdAt'>, string>;
 
 export async function createTenant(pool: pg.Pool, t: Omit<Tenant, 'createdAt'>): Promise<Tenant> {
   return withClient(pool, 'create a tenant', async (client) => {
     try {
       const { rows } = await client.query<TenantRow>(
-        `INSERT INTO tenants (id, name, timezone, retention_days, allowed_organization_ids)
-         VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-        [t.id, t.name, t.timezone, t.retentionDays, t.allowedOrganizationIds],
+        `INSERT INTO tenants (id, name, timezone, retention_days, allowed_organization_ids, policy)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+        [t.id, t.name, t.timezone, t.retentionDays, t.allowedOrganizationIds, JSON.stringify(t.policy)],
       );
       return fromRow(rows[0] as TenantRow);
     } catch (err) {
@@ -68,7 +72,7 @@ export async function updateTenant(
   const values: unknown[] = [id];
   for (const [field, column] of Object.entries(columns) as [keyof typeof columns, string][]) {
     if (patch[field] === undefined) continue;
-    values.push(patch[field]);
+    values.push(field === 'policy' ? JSON.stringify(patch[field]) : patch[field]);
     sets.push(`${column} = $${values.length}`);
   }
   if (sets.length === 0) return getTenant(pool, id);
