@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
-  const service = await startService(config, logger);
+  // Handlers first: a SIGTERM during startup (a rollout) waits for the start to finish, then stops cleanly.
+  const starting = startService(config, logger);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS + 5000);
     deadline.unref();
-    service.stop().then(
+    starting.then((service) => service.stop()).then(
       () => process.exit(0),
       (e: unknown) => {
         logger.error({ err: e }, 'error while stopping');
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  await starting;
 }
 
 main().catch((e: unknown) => {

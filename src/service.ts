@@ -11,6 +11,7 @@ import { type PipelineScheduler, startPipelineScheduler } from './pipeline/sched
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { startGrpcServer } from './transport/grpc.js';
+import { closeWithin } from './transport/graceful-close.js';
 import { startHttpServer } from './transport/http.js';
 import { grpcCredentials, loadTls } from './transport/tls.js';
 
@@ -70,11 +71,16 @@ export async function startService(config: Config, logger: Logger, options: Serv
     ports: { grpc: grpc.port, http: http.port, api: api.port },
     store,
     stop: async () => {
-      const t0 = Date.now(); const tag = (n: string) => () => logger.warn({ n, ms: Date.now() - t0 }, 'DBG closed');
-      await Promise.all([grpc.close(config.SHUTDOWN_TIMEOUT_MS).then(tag('grpc')), http.close().then(tag('http')), api.close().then(tag('api')), scheduler?.drain(config.SHUTDOWN_TIMEOUT_MS).then(tag('sched'))]);
-      tag('all')();
-      await auth.stop(); tag('auth')();
-      await store.close(); tag('store')();
+      // SHUTDOWN_TIMEOUT_MS bounds the whole stop: requests and jobs get it less a slice for closing the store.
+      const drainMs = Math.max(0, config.SHUTDOWN_TIMEOUT_MS - Math.min(1000, config.SHUTDOWN_TIMEOUT_MS / 5));
+      await Promise.all([
+        grpc.close(drainMs),
+        http.close(drainMs),
+        closeWithin(api.app.server, () => api.close(), drainMs),
+        scheduler?.drain(drainMs),
+      ]);
+      await auth.stop();
+      await store.close();
       await opened.shutdown();
     },
   };

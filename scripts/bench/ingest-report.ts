@@ -17,9 +17,9 @@ export function printIngestReport(r: IngestReport): void {
   out(`\nMachine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.kernel}, Node ${m.node} (load generator on the same machine)\n`);
   const max = r.results.filter((x) => x.name.startsWith('max '));
   out(table(
-    ['phase', 'records/s', 'log rec/s', 'req/s', 'rec/req', 'p50 ms', 'p99 ms', 'server CPU s', 'PG CPU s', 'gen CPU s', 'peak RSS MB', 'refused', 'errors'],
+    ['phase', 'records/s', 'log rec/s', 'req/s', 'rec/req', 'p50 ms', 'p99 ms', 'server CPU s', 'PG CPU s', 'gen CPU s', 'machine busy %', 'peak RSS MB', 'refused', 'errors'],
     max.map((x) => [x.name.slice(4), x.recordsPerSecond, x.logRecordsPerSecond, x.requestsPerSecond, x.recordsPerRequest, x.p50Ms, x.p99Ms,
-      x.serverCpuSeconds, x.postgresCpuSeconds, x.generatorCpuSeconds, x.serverPeakRssMb, x.retryableRefusals, x.errors]),
+      x.serverCpuSeconds, x.postgresCpuSeconds, x.generatorCpuSeconds, (100 * x.machineBusySeconds) / (x.seconds * r.machine.cpus), x.serverPeakRssMb, x.retryableRefusals, x.errors]),
   ));
   const protocols = [...new Set(max.map((x) => x.protocol))];
   out('');

@@ -1,6 +1,6 @@
 import type { PhaseSpec, PhaseStats } from './messages.js';
 import type { ServerProc, WorkerProc } from './processes.js';
-import { cpuSeconds, peakRssMb, resetPeakRss, rssSampler, treeCpuSeconds } from './proc-stats.js';
+import { cpuSeconds, peakRssMb, resetPeakRss, rssSampler, systemCpuSeconds, treeCpuSeconds } from './proc-stats.js';
 import { percentile } from './report.js';
 
 /** One measured phase: the workers load one server; the server, PostgreSQL and the workers are measured apart. */
@@ -33,6 +33,9 @@ export interface PhaseResult {
   serverCpuSeconds: number;
   postgresCpuSeconds: number;
   generatorCpuSeconds: number;
+  /** Whole machine, within the window: CPU seconds busy (of cores × seconds available) and waiting on I/O. */
+  machineBusySeconds: number;
+  machineIowaitSeconds: number;
   /** Peak RSS over the phase (warm-up and drain included). */
   serverPeakRssMb: number;
   attempts: number;
@@ -55,6 +58,8 @@ interface CpuSample {
   server: number;
   postgres: number;
   workers: number;
+  machineBusy: number;
+  machineIowait: number;
 }
 
 function sampleCpu(ctx: PhaseContext): CpuSample {
@@ -62,6 +67,8 @@ function sampleCpu(ctx: PhaseContext): CpuSample {
     server: cpuSeconds(ctx.server.pid),
     postgres: treeCpuSeconds(ctx.postmasterPid),
     workers: ctx.workers.reduce((s, w) => s + cpuSeconds(w.pid), 0),
+    machineBusy: systemCpuSeconds().busy,
+    machineIowait: systemCpuSeconds().iowait,
   };
 }
 
@@ -89,7 +96,10 @@ export async function runPhase(ctx: PhaseContext, input: PhaseInput): Promise<Ph
     const a = sampleCpu(ctx);
     await sleepUntil(endAt);
     const b = sampleCpu(ctx);
-    return { server: b.server - a.server, postgres: b.postgres - a.postgres, workers: b.workers - a.workers };
+    return {
+      server: b.server - a.server, postgres: b.postgres - a.postgres, workers: b.workers - a.workers,
+      machineBusy: b.machineBusy - a.machineBusy, machineIowait: b.machineIowait - a.machineIowait,
+    };
   })();
   const stats: PhaseStats[] = await Promise.all(ctx.workers.map((w) => w.run(spec)));
   const cpu = await window;
@@ -116,6 +126,8 @@ export async function runPhase(ctx: PhaseContext, input: PhaseInput): Promise<Ph
     serverCpuSeconds: cpu.server,
     postgresCpuSeconds: cpu.postgres,
     generatorCpuSeconds: cpu.workers,
+    machineBusySeconds: cpu.machineBusy,
+    machineIowaitSeconds: cpu.machineIowait,
     serverPeakRssMb: peak,
     attempts: sum((s) => s.attempts),
     acknowledgedRequests: sum((s) => s.ok),

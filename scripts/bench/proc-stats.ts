@@ -69,6 +69,13 @@ export function treeCpuSeconds(rootPid: number): number {
   return total;
 }
 
+/** Machine-wide CPU seconds from /proc/stat: busy (all but idle and iowait) and waiting on I/O. */
+export function systemCpuSeconds(): { busy: number; iowait: number } {
+  const line = fs.readFileSync('/proc/stat', 'latin1').split('\n', 1)[0] ?? '';
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+  return { busy: (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND, iowait: iowait / TICKS_PER_SECOND };
+}
+
 /** Tracks the largest RSS seen by polling, for kernels where clear_refs is not allowed. */
 export function rssSampler(pid: number, everyMs = 100): { stop(): number } {
   let max = rssMb(pid);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { InstrumentationScope, Resource } from '../otlp/types.js';
-import type { Attributes, Scope } from '../store/records.js';
+import type { Scope } from '../store/records.js';
+import type { Attributes } from '../store/records.js';
 import type { Tenant } from '../store/store.js';
 import { type AttributeLimits, LimitError, attrString, toAttributes } from './attributes.js';
 import { IngestError } from './errors.js';
@@ -94,4 +95,45 @@ export function checkOrganization(orgId: string | null, opts: NormalizeOptions):
   if (orgId !== null && allowed.length > 0 && !allowed.includes(orgId)) {
     throw new IngestError('permission_denied', `organization.id "${orgId}" is not allowed for this tenant`);
   }
+}
+
+/** One resource block of a request, whatever the signal: its resource, and its scopes with their items. */
+export interface Block<I> {
+  resource: Resource;
+  scopes: { scope: InstrumentationScope; items: I[] }[];
+}
+
+/**
+ * Walks the resource and scope blocks of a request and turns each item into a
+ * record, or into the reason it was rejected. A resource or scope that breaks
+ * a limit rejects all of its items.
+ */
+export function normalizeBlocks<I, R>(
+  blocks: Iterable<Block<I>>,
+  opts: NormalizeOptions,
+  rejections: Rejections,
+  make: (item: I, rc: ResourceContext, scope: Scope) => R | string,
+): R[] {
+  const out: R[] = [];
+  for (const block of blocks) {
+    const total = block.scopes.reduce((n, s) => n + s.items.length, 0);
+    const rc = resourceContext(block.resource, opts, total, rejections);
+    if (rc === null) continue;
+    for (const { scope: raw, items } of block.scopes) {
+      let scope: Scope;
+      try {
+        scope = scopeOf(raw, opts.limits);
+      } catch (e) {
+        if (!(e instanceof LimitError)) throw e;
+        rejections.add(`scope: ${e.message}`, items.length);
+        continue;
+      }
+      for (const item of items) {
+        const r = make(item, rc, scope);
+        if (typeof r === 'string') rejections.add(r);
+        else out.push(r);
+      }
+    }
+  }
+  return out;
 }

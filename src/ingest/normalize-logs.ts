@@ -11,8 +11,7 @@ import {
   Rejections,
   checkOrganization,
   digest,
-  resourceContext,
-  scopeOf,
+  normalizeBlocks,
   timeProblem,
 } from './normalize-common.js';
 
@@ -73,26 +72,6 @@ function toEvent(lr: LogRecord, rc: ResourceContext, scope: Scope, opts: Normali
 
 /** Every log record becomes an event; the ones that cannot be kept are counted in `rejections`. */
 export function normalizeLogs(req: ExportLogsServiceRequest, opts: NormalizeOptions, rejections: Rejections): EventRecord[] {
-  const out: EventRecord[] = [];
-  for (const rl of req.resourceLogs) {
-    const total = rl.scopeLogs.reduce((n, sl) => n + sl.logRecords.length, 0);
-    const rc = resourceContext(rl.resource, opts, total, rejections);
-    if (rc === null) continue;
-    for (const sl of rl.scopeLogs) {
-      let scope: Scope;
-      try {
-        scope = scopeOf(sl.scope, opts.limits);
-      } catch (e) {
-        if (!(e instanceof LimitError)) throw e;
-        rejections.add(`scope: ${e.message}`, sl.logRecords.length);
-        continue;
-      }
-      for (const lr of sl.logRecords) {
-        const r = toEvent(lr, rc, scope, opts);
-        if (typeof r === 'string') rejections.add(r);
-        else out.push(r);
-      }
-    }
-  }
-  return out;
+  const blocks = req.resourceLogs.map((rl) => ({ resource: rl.resource, scopes: rl.scopeLogs.map((sl) => ({ scope: sl.scope, items: sl.logRecords })) }));
+  return normalizeBlocks(blocks, opts, rejections, (lr, rc, scope) => toEvent(lr, rc, scope, opts));
 }

@@ -18,8 +18,7 @@ import {
   Rejections,
   checkOrganization,
   digest,
-  resourceContext,
-  scopeOf,
+  normalizeBlocks,
   timeProblem,
 } from './normalize-common.js';
 
@@ -145,30 +144,18 @@ function toPoint(p: AnyPoint, m: Metric, shape: Shape, rc: ResourceContext, scop
 
 /** Every data point becomes a point record; invalid ones are counted in `rejections`. */
 export function normalizeMetrics(req: ExportMetricsServiceRequest, opts: NormalizeOptions, rejections: Rejections): MetricPointRecord[] {
-  const out: MetricPointRecord[] = [];
-  for (const rm of req.resourceMetrics) {
-    const total = rm.scopeMetrics.reduce((n, sm) => n + sm.metrics.reduce((k, m) => k + (shapeOf(m)?.points.length ?? 0), 0), 0);
-    const rc = resourceContext(rm.resource, opts, total, rejections);
-    if (rc === null) continue;
-    for (const sm of rm.scopeMetrics) {
-      let scope: Scope;
-      try {
-        scope = scopeOf(sm.scope, opts.limits);
-      } catch (e) {
-        if (!(e instanceof LimitError)) throw e;
-        rejections.add(`scope: ${e.message}`, sm.metrics.reduce((k, m) => k + (shapeOf(m)?.points.length ?? 0), 0));
-        continue;
-      }
-      for (const m of sm.metrics) {
+  const blocks = req.resourceMetrics.map((rm) => ({
+    resource: rm.resource,
+    scopes: rm.scopeMetrics.map((sm) => ({
+      scope: sm.scope,
+      items: sm.metrics.flatMap((m) => {
         const shape = shapeOf(m);
-        if (shape === null) continue;
-        for (const p of shape.points) {
-          const r = toPoint(p, m, shape, rc, scope, opts);
-          if (typeof r === 'string') rejections.add(`${m.name}: ${r}`);
-          else out.push(r);
-        }
-      }
-    }
-  }
-  return out;
+        return shape === null ? [] : shape.points.map((p) => ({ p, m, shape }));
+      }),
+    })),
+  }));
+  return normalizeBlocks(blocks, opts, rejections, ({ p, m, shape }, rc, scope) => {
+    const r = toPoint(p, m, shape, rc, scope, opts);
+    return typeof r === 'string' ? `${m.name}: ${r}` : r;
+  });
 }

@@ -10,8 +10,7 @@ import {
   Rejections,
   checkOrganization,
   digest,
-  resourceContext,
-  scopeOf,
+  normalizeBlocks,
   timeProblem,
 } from './normalize-common.js';
 
@@ -66,26 +65,6 @@ function toSpan(s: Span, rc: ResourceContext, scope: Scope, opts: NormalizeOptio
 
 /** Every span becomes a span record; invalid ones are counted in `rejections`. */
 export function normalizeTraces(req: ExportTraceServiceRequest, opts: NormalizeOptions, rejections: Rejections): SpanRecord[] {
-  const out: SpanRecord[] = [];
-  for (const rs of req.resourceSpans) {
-    const total = rs.scopeSpans.reduce((n, ss) => n + ss.spans.length, 0);
-    const rc = resourceContext(rs.resource, opts, total, rejections);
-    if (rc === null) continue;
-    for (const ss of rs.scopeSpans) {
-      let scope: Scope;
-      try {
-        scope = scopeOf(ss.scope, opts.limits);
-      } catch (e) {
-        if (!(e instanceof LimitError)) throw e;
-        rejections.add(`scope: ${e.message}`, ss.spans.length);
-        continue;
-      }
-      for (const s of ss.spans) {
-        const r = toSpan(s, rc, scope, opts);
-        if (typeof r === 'string') rejections.add(r);
-        else out.push(r);
-      }
-    }
-  }
-  return out;
+  const blocks = req.resourceSpans.map((rs) => ({ resource: rs.resource, scopes: rs.scopeSpans.map((ss) => ({ scope: ss.scope, items: ss.spans })) }));
+  return normalizeBlocks(blocks, opts, rejections, (s, rc, scope) => toSpan(s, rc, scope, opts));
 }

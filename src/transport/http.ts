@@ -10,6 +10,7 @@ import { decodeProtobuf } from '../otlp/decode-protobuf.js';
 import { encodeExportResponse } from '../otlp/encode.js';
 import type { Signal } from '../otlp/types.js';
 import { decompress } from './decompress.js';
+import { closeWithin } from './graceful-close.js';
 import { type BodyFormat, formatOf, sendIngestError } from './http-errors.js';
 import type { TlsOptions } from './tls.js';
 
@@ -26,7 +27,8 @@ export interface HttpDeps {
 
 export interface RunningHttp {
   port: number;
-  close(): Promise<void>;
+  /** Stops accepting, lets requests in flight finish, then cuts what is left after `timeoutMs`. */
+  close(timeoutMs: number): Promise<void>;
 }
 
 /** The OTLP/HTTP shim: POST /v1/{logs,metrics,traces} in JSON or protobuf, gzip or deflate. */
@@ -55,6 +57,11 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp> {
       return sendIngestError(reply, err, formatOf(req.headers['content-type']) ?? 'json');
     }
     (req as FastifyRequest & { inflightBytes?: number }).inflightBytes = length;
+  });
+  // While stopping, each answer tells its client to open a new connection (to another replica).
+  let closing = false;
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) void reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (req) => {
     deps.inflight.release((req as FastifyRequest & { inflightBytes?: number }).inflightBytes ?? 0);
@@ -85,7 +92,13 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp> {
 
   await app.listen({ host: config.BIND_HOST, port: config.OTLP_HTTP_PORT });
   const address = app.server.address();
-  return { port: typeof address === 'object' && address ? address.port : config.OTLP_HTTP_PORT, close: () => app.close() };
+  return {
+    port: typeof address === 'object' && address ? address.port : config.OTLP_HTTP_PORT,
+    close: (timeoutMs) => {
+      closing = true;
+      return closeWithin(app.server, () => app.close(), timeoutMs);
+    },
+  };
 }
 
 async function handle(signal: Signal, exportFn: ExportFn<Signal>, req: FastifyRequest, reply: FastifyReply, deps: HttpDeps) {
