@@ -77,9 +77,11 @@ describe('fault: database stopped under load', function () {
     const rawSent: string[] = [];
     const grpcClient = new grpc.Client(`127.0.0.1:${server.ports.grpc}`, grpc.credentials.createInsecure());
     let emitting = true;
+    let giveUpAt = Number.POSITIVE_INFINITY;
     const rawSender = async (via: 'http' | 'grpc') => {
       const queue: Batch[] = [];
       for (let n = 0; emitting || queue.length > 0; n++) {
+        if (Date.now() > giveUpAt) throw new Error(`${via}: ${queue.length} batches still refused a minute after the load stopped`);
         if (emitting) {
           const seqs = Array.from({ length: 50 }, (_, k) => `${via}-${n}-${k}`);
           rawSent.push(...seqs);
@@ -118,6 +120,7 @@ describe('fault: database stopped under load', function () {
     const restartedAt = Date.now();
     await sleep(3000);
     emitting = false;
+    giveUpAt = Date.now() + 60_000;
     await emitter;
     await Promise.all(raw);
     await provider.forceFlush();

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { expect } from 'chai';
 import pg from 'pg';
 import {
-  type FaultProtocol, buildBatch, exportBatch, logExporter, requestBytes, storedSeqCounts,
+  type Batch, type FaultProtocol, buildBatch, exportBatch, logExporter, requestBytes, storedSeqCounts,
 } from './support/fault-otel.js';
 import { type ChildServer, type TenantTokens, freePorts, killChildServers, prepareTenant, sleep, startChildServer } from './support/fault-server.js';
 import { type TestPostgres, startTestPostgres } from './support/postgres.js';
@@ -106,7 +106,7 @@ describe('fault: SIGTERM', function () {
 
       const protocols: FaultProtocol[] = ['grpc', 'http/protobuf', 'grpc', 'http/protobuf'];
       const batches = protocols.map((_, i) => buildBatch(Array.from({ length: 2000 }, (_, k) => `big-${i}-${k}`)));
-      const exports = protocols.map((p, i) => exportBatch(logExporter(p, server.urls, tokens.ingest, 30_000), batches[i] as ReturnType<typeof buildBatch>));
+      const exports = protocols.map((p, i) => exportBatch(logExporter(p, server.urls, tokens.ingest, 30_000), batches[i] as Batch));
       const uploadBatch = buildBatch(Array.from({ length: 500 }, (_, k) => `upload-${k}`));
       const upload = slowUpload(server.ports.http, tokens.ingest, requestBytes(uploadBatch));
       const pipelineRun = fetch(`${server.urls.api}/api/v1/pipeline/runs`, {
@@ -116,8 +116,9 @@ describe('fault: SIGTERM', function () {
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as { days?: number } }));
 
       // Every export is inside its INSERT and the pipeline inside its rollup write.
+      let w = { inserts: 0, rollups: 0 };
       for (const deadline = Date.now() + 30_000; ;) {
-        const w = await waiting(watcher);
+        w = await waiting(watcher);
         if (w.inserts >= protocols.length && w.rollups >= 1) break;
         if (Date.now() > deadline) throw new Error(`not all in flight: ${JSON.stringify(w)}\n${server.output()}`);
         await sleep(50);
@@ -144,11 +145,10 @@ describe('fault: SIGTERM', function () {
       const inFlightSeqs = [...batches.flatMap((b) => b.seqs), ...uploadBatch.seqs];
       const storedInFlight = inFlightSeqs.filter((s) => stored.get(s) === 1).length;
       const { rows: rollups } = await watcher.query(`SELECT day::text AS day FROM daily_seat_rollups WHERE tenant_id = $1`, [tenant]);
-      console.log(`      listeners closed ${closedMs} ms after SIGTERM, locks released at ${releasedMs} ms, exit code ${exit.code} ` +
+      console.log(`      at SIGTERM: ${w.inserts} inserts and ${w.rollups} rollup writes waiting; listeners closed ${closedMs} ms after SIGTERM, locks released at ${releasedMs} ms, exit code ${exit.code} ` +
         `at ${exitMs} ms (SHUTDOWN_TIMEOUT_MS ${SHUTDOWN_TIMEOUT_MS}); in flight: ${protocols.length} exports of 2000 + an upload of 500 ` +
         `records, stored ${storedInFlight}/${inFlightSeqs.length}; pipeline run ${run.status} (${run.body.days} days)`);
 
-      if (process.env['DBG']) console.log(server.output().split('\n').filter((l) => !/"level":30,.*listening/.test(l)).slice(-30).join('\n'));
       expect(closed, 'grpc, http and api listeners closed').to.deep.equal([true, true, true]);
       expect(stillRunning, 'the process waited for the work in flight').to.equal(true);
       expect(results).to.deep.equal(protocols.map(() => ({ ok: true })));

@@ -4,10 +4,14 @@
  * the port (src/store/store.ts) promises.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
+import { type Document, MongoClient } from 'mongodb';
 import pg from 'pg';
 import type { RecordBatch } from '../src/store/records.js';
 import { createPool, createPostgresStore } from '../src/store/postgres/index.js';
+import { OUT_OF_RANGE, timeSeries } from '../src/store/mongo/collections.js';
+import { openMongoStore } from '../src/store/mongo/index.js';
 import { StoreConflictError, type Store, type TokenRecord, defaultPrivacyPolicy } from '../src/store/store.js';
 import { createTestDatabase, testLogger } from './support/postgres.js';
 import { identity, makeEvent, makePoint, makeSpan, nsOf } from './support/records.js';
@@ -501,6 +505,7 @@ function postgresAdapter(): AdapterUnderTest {
 }
 
 function mongoAdapter(): AdapterUnderTest {
+  const url = process.env['MONGODB_URL'];
   const mongod = (() => {
     try {
       return execFileSync('sh', ['-c', 'command -v mongod'], { encoding: 'utf8' }).trim() || null;
@@ -511,16 +516,65 @@ function mongoAdapter(): AdapterUnderTest {
   return {
     name: 'MongoDB',
     skipReason() {
-      if (!process.env['MONGODB_URL']) {
-        return mongod === null
-          ? 'MongoDB contract suite SKIPPED: MONGODB_URL is not set and no mongod binary is available'
-          : `MongoDB contract suite SKIPPED: MONGODB_URL is not set (a mongod binary is at ${mongod}: start it and set MONGODB_URL)`;
-      }
-      // The hook point: when src/store/mongo exists, return null here and build the fixture below.
-      return 'MongoDB contract suite SKIPPED: MONGODB_URL is set, but the MongoDB adapter (src/store/mongo) is not part of this build yet';
+      if (url) return null;
+      // mongodb-memory-server is not a dependency: a mongod binary (MONGOMS_SYSTEM_BINARY or on
+      // the PATH) is only of use once it runs as a replica set and MONGODB_URL points at it.
+      const binary = process.env['MONGOMS_SYSTEM_BINARY'] || mongod;
+      return binary === null
+        ? 'MongoDB contract suite SKIPPED: MONGODB_URL is not set and no mongod binary is available'
+        : `MongoDB contract suite SKIPPED: MONGODB_URL is not set (a mongod binary is at ${binary}: start it as a replica set and set MONGODB_URL)`;
     },
-    makeStore() {
-      return Promise.reject(new Error('no MongoDB adapter yet'));
+    async makeStore() {
+      if (!url) throw new Error('MONGODB_URL is not set');
+      // A database of its own per fixture, dropped at the end, so the suite can use a shared server.
+      const database = `aiu_contract_${process.pid}_${randomBytes(4).toString('hex')}`;
+      const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+      await client.connect();
+      const db = client.db(database);
+      // The largest TTL MongoDB takes (about 68 years): the contract stores records from 1999 on,
+      // which a TTL of the usual retention would let the server remove in the middle of a test.
+      // Retention is stated through deleteRawBefore.
+      const open = () => openMongoStore({ url, database, retentionDays: 24_855, logger: testLogger });
+      /** The tenant's records of a kind, each (id, time) once: reads count a repeated delivery's copies as one record (see write-batch.ts). */
+      const recordsOf = (tenantId: string, kind: 'event' | 'point' | 'span', match: Document = {}) =>
+        db.collection(timeSeries[kind]).aggregate(
+          [
+            { $match: { 'meta.tenant': tenantId, ...match } },
+            { $unionWith: { coll: OUT_OF_RANGE, pipeline: [{ $match: { 'meta.tenant': tenantId, kind, ...match } }] } },
+            { $group: { _id: { id: '$id', ns: '$ns' }, doc: { $first: '$$ROOT' } } },
+          ],
+          { useBigInt64: true },
+        );
+      const ids = async (tenantId: string, kind: 'event' | 'point' | 'span') =>
+        (await recordsOf(tenantId, kind).toArray()).map((r) => (r['_id'] as { id: string }).id).sort();
+      return {
+        open,
+        inspect: {
+          async storedIds(tenantId) {
+            return { events: await ids(tenantId, 'event'), points: await ids(tenantId, 'point'), spans: await ids(tenantId, 'span') };
+          },
+          async storedEvent(tenantId, id) {
+            const [row] = await recordsOf(tenantId, 'event', { id }).toArray();
+            const doc = row?.['doc'] as { ns: bigint; attributes: string; body: string } | undefined;
+            return doc ? { timeNs: doc.ns, attributes: JSON.parse(doc.attributes), body: JSON.parse(doc.body) } : null;
+          },
+          // Time-series collections take no validator, so `spans` is swapped for a regular
+          // collection whose validator refuses the name; the undo drops it and lets migrate()
+          // create the time-series collection again.
+          async refuseSpansNamed(name) {
+            await db.collection(timeSeries.span).drop();
+            await db.createCollection(timeSeries.span, { validator: { 'meta.name': { $ne: name } } });
+            return async () => {
+              await db.collection(timeSeries.span).drop();
+              await (await open()).close();
+            };
+          },
+        },
+        async dispose() {
+          await db.dropDatabase().catch(() => undefined);
+          await client.close();
+        },
+      };
     },
   };
 }

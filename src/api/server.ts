@@ -5,6 +5,7 @@ import type { Authenticator, Principal } from '../ingest/auth.js';
 import { IngestError } from '../ingest/errors.js';
 import type { OpsMetrics } from '../ops/metrics.js';
 import type { Store, TokenScope } from '../store/store.js';
+import { nodeServerOptions } from '../transport/http-options.js';
 import type { TlsOptions } from '../transport/tls.js';
 import { registerConnectRoutes } from './connect-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
@@ -44,7 +45,7 @@ export async function startApiServer(deps: ApiDeps): Promise<RunningApi> {
     bodyLimit: 1024 * 1024,
     requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.HTTP_KEEPALIVE_TIMEOUT_MS,
-    ...(deps.tls ? { https: deps.tls } : {}),
+    ...nodeServerOptions(config, deps.tls),
     return503OnClosing: true,
   });
   app.server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;

@@ -1,7 +1,9 @@
+import { MongoBackend } from '@agendajs/mongo-backend';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import type { AgendaBackend } from 'agenda';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { openMongoStore } from './mongo/index.js';
 import { openPostgresStore } from './postgres/index.js';
 import type { Store } from './store.js';
 
@@ -16,7 +18,13 @@ export interface OpenedStore {
 /** MONGODB_URL selects MongoDB, DATABASE_URL an external PostgreSQL, neither the embedded PostgreSQL in DATA_DIR. */
 export async function openStore(config: Config, logger: Logger): Promise<OpenedStore> {
   if (config.MONGODB_URL) {
-    throw new Error('MONGODB_URL is set, but the MongoDB adapter is not part of this build yet; use DATABASE_URL or the embedded PostgreSQL');
+    const store = await openMongoStore({ url: config.MONGODB_URL, retentionDays: config.RETENTION_DAYS, logger });
+    return {
+      store,
+      // Agenda shares the store's client (it does not close it: the store does); jobs go to `agendaJobs`.
+      schedulerBackend: () => new MongoBackend({ mongo: store.db }),
+      shutdown: async () => undefined,
+    };
   }
   const opened = await openPostgresStore({
     ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),

@@ -11,6 +11,7 @@ import { encodeExportResponse } from '../otlp/encode.js';
 import type { Signal } from '../otlp/types.js';
 import { decompress } from './decompress.js';
 import { closeWithin } from './graceful-close.js';
+import { nodeServerOptions } from './http-options.js';
 import { type BodyFormat, formatOf, sendIngestError } from './http-errors.js';
 import type { TlsOptions } from './tls.js';
 
@@ -40,7 +41,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp> {
     requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.HTTP_KEEPALIVE_TIMEOUT_MS,
     connectionTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-    ...(deps.tls ? { https: deps.tls } : {}),
+    ...nodeServerOptions(config, deps.tls),
     return503OnClosing: true,
   });
   app.server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { configKeys } from '../../src/config.js';
 import { createTenant, createToken } from '../../src/ingest/tenancy.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { freePort, testLogger } from './postgres.js';
@@ -41,7 +42,8 @@ export async function startChildServer(env: Record<string, string>, ports: Serve
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: {
-      ...process.env,
+      // Only what the test sets: a stray DATA_DIR, MONGODB_URL or TLS_* in the runner's environment must not leak in.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !configKeys.includes(k))),
       BIND_HOST: '127.0.0.1',
       OTLP_GRPC_PORT: String(ports.grpc),
       OTLP_HTTP_PORT: String(ports.http),
