@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBenchDb } from './bench/bench-db.js';
+import { buildServer } from './bench/build-server.js';
 import { printIngestReport } from './bench/ingest-report.js';
 import { type PhaseContext, type PhaseResult, runPhase, settle } from './bench/phase.js';
 import { type ServerProc, type WorkerProc, startServer, startWorker } from './bench/processes.js';
@@ -35,7 +36,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`usage: npm run bench:ingest -- [--duration s] [--warmup s] [--workers n] [--concurrency n per worker]
   [--protocols grpc,http/protobuf,http/json] [--seats n] [--max-batch n] [--overload-factor x]
-  [--overload-inflight-mb n] [--no-half-rate] [--no-overload] [--cpu-prof dir (durable server)] [--keep (temp dir)]\n`);
+  [--overload-inflight-mb n] [--no-half-rate] [--no-overload] [--cpu-prof dir (both servers, compiled with esbuild)] [--keep (temp dir)]\n`);
   process.exit(0);
 }
 const num = (s: string | undefined) => Number(s);
@@ -68,9 +69,13 @@ log(`${workerCount} load workers ready; log batch sizes ${sizes[0]}…${sizes[si
   `(mean ${(sizes.reduce((a, b) => a + b, 0) / sizes.length).toFixed(0)}), metric exports of ` +
   `${workers[0]?.ready.metricPoints.join('/')} points`);
 
-const durable = await startServer({ ...common, name: 'durable', decodeOnly: false, logFile: path.join(logDir, 'durable.log'),
-  ...(args['cpu-prof'] ? { cpuProfDir: path.resolve(args['cpu-prof']) } : {}) });
-const ceiling = await startServer({ ...common, name: 'decode-only', decodeOnly: true, logFile: path.join(logDir, 'decode-only.log') });
+const profiled = args['cpu-prof']
+  ? { cpuProfDir: path.resolve(args['cpu-prof']), compiledEntry: await buildServer(process.cwd()) }
+  : {};
+const durable = await startServer({ ...common, name: 'durable', decodeOnly: false, logFile: path.join(logDir, 'durable.log'), ...profiled });
+const ceiling = await startServer({ ...common, name: 'decode-only', decodeOnly: true, logFile: path.join(logDir, 'decode-only.log'), ...profiled });
+log(`servers started; RSS at start: durable ${durable.startRssMb.toFixed(0)} MB (pid ${durable.pid}), ` +
+  `decode-only ${ceiling.startRssMb.toFixed(0)} MB (pid ${ceiling.pid})`);
 const ctx = (server: ServerProc): PhaseContext => ({ server, workers, postmasterPid: db.postmasterPid });
 const phase = { warmupMs, durationMs, drainMs: 30_000, concurrency, maxOutstanding: 256, largeOnly: false };
 
@@ -98,17 +103,18 @@ if (!args['no-half-rate'] && durableGrpc) {
 const servers = [await durable.stop(), await ceiling.stop()];
 log(`servers stopped (lifetime CPU ${servers.map((s) => s.cpuSeconds.toFixed(0)).join(' / ')} s)`);
 
-let overload: { inflightMb: number; lifetimeMaxRssMb: number } | null = null;
+let overload: { inflightMb: number; startRssMb: number; lifetimeMaxRssMb: number } | null = null;
 if (!args['no-overload'] && sustainable > 0) {
   const inflightMb = num(args['overload-inflight-mb']);
   const server = await startServer({ ...common, name: 'durable-overload', decodeOnly: false, logFile: path.join(logDir, 'overload.log'),
     env: { MAX_INFLIGHT_BYTES: String(inflightMb * 1024 * 1024), RETRY_AFTER_SECONDS: '1' } });
+  log(`overload server RSS at start: ${server.startRssMb.toFixed(0)} MB`);
   const factor = num(args['overload-factor']);
   await run(server, { ...phase, name: `overload ${factor}x durable grpc`, protocol: 'grpc', mode: 'open',
     recordsPerSecond: sustainable * factor, largeOnly: true, maxOutstanding: 512, drainMs: 20_000 });
   await run(server, { ...phase, name: 'recovery durable grpc (after overload)', protocol: 'grpc', mode: 'open',
     recordsPerSecond: sustainable / 2, durationMs: Math.min(durationMs, 10_000), warmupMs: 0 });
-  overload = { inflightMb, lifetimeMaxRssMb: (await server.stop()).maxRssMb };
+  overload = { inflightMb, startRssMb: server.startRssMb, lifetimeMaxRssMb: (await server.stop()).maxRssMb };
 }
 for (const w of workers) w.exit();
 
@@ -122,6 +128,7 @@ const report = {
   startedAt: new Date(began).toISOString(),
   options: { ...args, protocols },
   loadShape: { logBatchSizes: sizes, metricPointsPerExport: workers[0]?.ready.metricPoints, seats, sessionsPerSeat: 3 },
+  serverStartRssMb: { durable: durable.startRssMb, decodeOnly: ceiling.startRssMb },
   results,
   overload,
   check: { ackedDurable: acked, stored: storedTotal, storedEvents: stored.events, storedPoints: stored.points, equal: acked === storedTotal, uncertain },

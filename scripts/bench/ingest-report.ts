@@ -4,7 +4,7 @@ import { fmt, table } from './report.js';
 export interface IngestReport {
   machine: { cpus: number; cpuModel: string; memoryGb: number; kernel: string; node: string };
   results: PhaseResult[];
-  overload: { inflightMb: number; lifetimeMaxRssMb: number } | null;
+  overload: { inflightMb: number; startRssMb: number; lifetimeMaxRssMb: number } | null;
   check: { ackedDurable: number; stored: number; storedEvents: number; storedPoints: number; equal: boolean; uncertain: number };
   databaseMb: number;
 }
@@ -30,6 +30,9 @@ export function printIngestReport(r: IngestReport): void {
     return [p, d?.recordsPerSecond ?? Number.NaN, c?.recordsPerSecond ?? Number.NaN,
       d && c ? (d.recordsPerSecond / c.recordsPerSecond).toFixed(2) : '-', perRec(d), perRec(c)];
   })));
+  out('');
+  out(table(['phase: p50 / p99 ms by export size', ...(r.results[0]?.bySize.map((b) => `${b.records} rec`) ?? [])],
+    r.results.map((x) => [x.name, ...x.bySize.map((b) => `${fmt(b.p50Ms)} / ${fmt(b.p99Ms)} (${b.requests})`)])));
   const others = r.results.filter((x) => !x.name.startsWith('max '));
   if (others.length > 0) {
     out('');
@@ -38,7 +41,7 @@ export function printIngestReport(r: IngestReport): void {
         `${x.retryableRefusals} ${JSON.stringify(x.refusalStatuses)}`, x.refusalP50Ms, x.abandonedRequests, x.skippedRecords, x.errors])));
   }
   if (r.overload) {
-    out(`\nOverload server: MAX_INFLIGHT_BYTES ${r.overload.inflightMb} MiB, RETRY_AFTER_SECONDS 1; lifetime max RSS ${fmt(r.overload.lifetimeMaxRssMb)} MB ` +
+    out(`\nOverload server: MAX_INFLIGHT_BYTES ${r.overload.inflightMb} MiB, RETRY_AFTER_SECONDS 1; RSS at start ${fmt(r.overload.startRssMb)} MB, lifetime max RSS ${fmt(r.overload.lifetimeMaxRssMb)} MB ` +
       `(${r.overload.lifetimeMaxRssMb < 500 ? 'under' : 'OVER'} 500 MB)`);
   }
   const c = r.check;

@@ -65,7 +65,7 @@ function emptyStats(worker: number): PhaseStats {
   return {
     worker, attempts: 0, ok: 0, partial: 0, retryable: 0, retryStatuses: {}, errors: 0, firstError: null, abandoned: 0,
     skippedRecords: 0, ackedRecords: 0, ackedLogRecords: 0, ackedPoints: 0, windowRecords: 0, windowLogRecords: 0,
-    windowRequests: 0, latenciesMs: [], refusalLatenciesMs: [], recordsPerRequest: 0,
+    windowRequests: 0, latenciesMs: [], latencyRecords: [], refusalLatenciesMs: [], recordsPerRequest: 0,
   };
 }
 
@@ -97,6 +97,7 @@ async function runPhase(b: Built, spec: PhaseSpec): Promise<PhaseStats> {
           if (r.signal === 'logs') stats.windowLogRecords += accepted;
           stats.windowRequests++;
           stats.latenciesMs.push(ms);
+          stats.latencyRecords.push(r.records);
         }
         return;
       }

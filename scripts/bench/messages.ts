@@ -66,6 +66,8 @@ export interface PhaseStats {
   windowRequests: number;
   /** Export latency (ms) of acknowledged attempts answered within the window. */
   latenciesMs: number[];
+  /** Records in the request of each latenciesMs entry. */
+  latencyRecords: number[];
   /** Latency (ms) of attempts answered with a retryable status within the window. */
   refusalLatenciesMs: number[];
   /** Acknowledged requests by batch size, to report the load's shape. */

@@ -29,6 +29,8 @@ export interface PhaseResult {
   recordsPerRequest: number;
   p50Ms: number;
   p99Ms: number;
+  /** p50 / p99 by request size: exports of 1–16, 17–128 and 129+ records. */
+  bySize: { records: string; requests: number; p50Ms: number; p99Ms: number }[];
   /** CPU seconds within the measuring window. */
   serverCpuSeconds: number;
   postgresCpuSeconds: number;
@@ -83,6 +85,15 @@ export async function settle(ctx: PhaseContext, maxMs = 20_000): Promise<void> {
   }
 }
 
+const SIZE_CLASSES = [['1-16', 1, 16], ['17-128', 17, 128], ['129+', 129, Infinity]] as const;
+
+function latencyBySize(stats: PhaseStats[]): PhaseResult['bySize'] {
+  return SIZE_CLASSES.map(([records, lo, hi]) => {
+    const ms = stats.flatMap((s) => s.latenciesMs.filter((_, i) => (s.latencyRecords[i] ?? 0) >= lo && (s.latencyRecords[i] ?? 0) <= hi));
+    return { records, requests: ms.length, p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99) };
+  });
+}
+
 export async function runPhase(ctx: PhaseContext, input: PhaseInput): Promise<PhaseResult> {
   const startAt = Date.now() + 300;
   const measureFrom = startAt + input.warmupMs;
@@ -123,6 +134,7 @@ export async function runPhase(ctx: PhaseContext, input: PhaseInput): Promise<Ph
     recordsPerRequest: sum((s) => s.windowRecords) / Math.max(1, sum((s) => s.windowRequests)),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
+    bySize: latencyBySize(stats),
     serverCpuSeconds: cpu.server,
     postgresCpuSeconds: cpu.postgres,
     generatorCpuSeconds: cpu.workers,

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PhaseSpec, PhaseStats, WorkerInit, WorkerMessage } from './messages.js';
+import { rssMb } from './proc-stats.js';
 import type { ServerMessage } from './server-child.js';
 
 /** Forks the receiver and the load generators, and talks to them over IPC. */
@@ -37,6 +38,8 @@ export interface ServerProc {
   name: string;
   pid: number;
   ports: { grpc: number; http: number; api: number };
+  /** RSS right after start, before any load. */
+  startRssMb: number;
   /** Stops gracefully; what the process used over its whole life. */
   stop(): Promise<{ cpuSeconds: number; maxRssMb: number }>;
 }
@@ -50,12 +53,14 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** Write a V8 CPU profile of the server here when it exits. */
   cpuProfDir?: string;
+  /** Run this compiled entry (see build-server.ts) with plain node instead of server-child.ts under tsx. */
+  compiledEntry?: string;
 }
 
 export async function startServer(o: ServerOptions): Promise<ServerProc> {
   const log = fs.openSync(o.logFile, 'a');
-  const child = fork(here('./server-child.ts'), [], {
-    execArgv: ['--import', 'tsx', ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])],
+  const child = fork(o.compiledEntry ?? here('./server-child.ts'), [], {
+    execArgv: [...(o.compiledEntry ? [] : ['--import', 'tsx']), ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])],
     env: {
       PATH: process.env['PATH'] ?? '',
       DATABASE_URL: o.databaseUrl,
@@ -76,6 +81,7 @@ export async function startServer(o: ServerOptions): Promise<ServerProc> {
     name: o.name,
     pid: child.pid as number,
     ports: ready.ports,
+    startRssMb: rssMb(child.pid as number),
     async stop() {
       const stopped = next<ServerMessage, 'stopped'>(child, 'stopped', `server ${o.name}`);
       child.send({ type: 'stop' });
