@@ -92,28 +92,37 @@ export async function metricTotals(
 ): Promise<MetricTotalsRow[]> {
   const lookFrom = range.fromNs - lookbackNs;
   const split = `${groupCols}, name, model, attr_type, decision, start_type`;
+  // Delta points only need a sum; the window that finds each cumulative point's predecessor
+  // (a sort of the whole range) runs over the cumulative ones alone.
   const sql = `
 WITH pts AS (
-  SELECT ${split}, temporality, start_time_ns, time_ns, value,
+  SELECT ${split}, start_time_ns, time_ns, value,
          lag(value) OVER (PARTITION BY series_key, start_time_ns ORDER BY time_ns, id) AS prev
   FROM metric_points
   WHERE tenant_id = $1 AND ${timeFilter(2)} AND name = ANY($6)
-    AND type = 'sum' AND monotonic AND value IS NOT NULL
+    AND type = 'sum' AND monotonic AND value IS NOT NULL AND temporality = 'cumulative'
     AND (flags & 1) = 0 -- NO_RECORDED_VALUE
+), increases AS (
+  SELECT ${split},
+    CASE
+      WHEN prev IS NULL THEN CASE WHEN start_time_ns >= $2 AND start_time_ns < time_ns THEN value ELSE 0 END
+      WHEN value >= prev THEN value - prev
+      ELSE value
+    END AS value
+  FROM pts
+  WHERE time_ns >= $7
+  UNION ALL
+  SELECT ${split}, value
+  FROM metric_points
+  WHERE tenant_id = $1 AND ${timeFilter(8)} AND name = ANY($6)
+    AND type = 'sum' AND monotonic AND value IS NOT NULL AND temporality = 'delta'
+    AND (flags & 1) = 0
 )
-SELECT ${split},
-  sum(CASE
-    WHEN temporality = 'delta' THEN value
-    WHEN temporality <> 'cumulative' THEN 0
-    WHEN prev IS NULL THEN CASE WHEN start_time_ns >= $2 AND start_time_ns < time_ns THEN value ELSE 0 END
-    WHEN value >= prev THEN value - prev
-    ELSE value
-  END) AS value
-FROM pts
-WHERE time_ns >= $7
+SELECT ${split}, sum(value) AS value
+FROM increases
 GROUP BY ${split}`;
   return withClient(pool, 'read metric totals', async (client) => {
-    const { rows } = await client.query(sql, [tenantId, ...bounds(lookFrom, range.toNs), [...names], range.fromNs.toString()]);
+    const { rows } = await client.query(sql, [tenantId, ...bounds(lookFrom, range.toNs), [...names], range.fromNs.toString(), ...bounds(range.fromNs, range.toNs)]);
     return rows.map((r) => ({
       sessionId: r.session_id,
       identity: identityOf(r),
