@@ -150,6 +150,11 @@ describe('dashboard in a real browser', function () {
     expect(await testId('setup-tenant').textContent()).to.equal('acme');
     expect(await testId('setup-managed-settings').textContent()).to.contain('<INGEST_TOKEN>');
     await testId('token-rows').locator('[data-testid="token-row"]').first().waitFor();
+    // The tenant's privacy policy is shown: the defaults keep everything, 90 days of raw data.
+    await testId('policy-prompts').waitFor();
+    expect(await testId('policy-prompts').getAttribute('data-value')).to.equal('keep');
+    expect(await testId('policy-emails').getAttribute('data-value')).to.equal('keep');
+    expect(await testId('policy-retention').getAttribute('data-value')).to.equal('90');
     await shot('03-connect-waiting');
 
     await testId('token-scope').selectOption('ingest');

@@ -9,8 +9,7 @@ import type {
   SeatDayRow,
   TokenInfo,
   UsageResponse,
-  WhoAmI,
-} from './contract.js';
+  WhoAmI, TenantInfo } from './contract.js';
 
 export type ApiErrorCode =
   | 'unauthenticated'
@@ -93,6 +92,7 @@ function describe(error: unknown): string {
 
 export const api = {
   whoami: (token: string) => call<WhoAmI>(token, 'GET', '/api/v1/whoami'),
+  tenant: (token: string) => call<TenantInfo>(token, 'GET', '/api/v1/tenant'),
   connectSetup: (token: string) => call<ConnectSetup>(token, 'GET', '/api/v1/connect/setup'),
   connectStatus: (token: string, signal?: AbortSignal) =>
     call<ConnectStatus>(token, 'GET', '/api/v1/connect/status', undefined, signal),

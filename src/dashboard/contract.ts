@@ -8,6 +8,19 @@ export interface WhoAmI {
   readonly tokenId: string;
 }
 
+export interface TenantInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly timezone: string;
+  readonly retentionDays: number;
+  readonly policy: {
+    readonly prompts: 'keep' | 'hash' | 'drop';
+    readonly responses: 'keep' | 'drop';
+    readonly toolDetails: 'keep' | 'drop';
+    readonly emails: 'keep' | 'hash';
+  };
+}
+
 export interface ConnectSetup {
   readonly tenant: string;
   readonly grpcEndpoint: string;

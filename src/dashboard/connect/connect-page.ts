@@ -5,6 +5,7 @@ import { byId, esc } from '../dom.js';
 import type { Cleanup, PageContext } from '../page.js';
 import { ingestToken } from '../session.js';
 import type { OtlpProtocol } from '../../api/setup-snippets.js';
+import { policyHtml } from './policy-view.js';
 import { setupHtml } from './setup-view.js';
 import { POLL_SECONDS, statusHtml, statusTitle } from './status-view.js';
 import { mountTokens } from './tokens-card.js';
@@ -25,6 +26,10 @@ export function mountConnect(root: HTMLElement, context: PageContext): Cleanup {
       <h2 id="setup-heading">Setup</h2>
       <div data-testid="setup-slot"><p class="muted">Loading…</p></div>
     </section>
+    <section class="card" aria-labelledby="policy-heading">
+      <h2 id="policy-heading">Privacy and retention</h2>
+      <div data-testid="policy-slot"><p class="muted">Loading…</p></div>
+    </section>
     ${context.isAdmin ? `<section class="card" id="tokens-card" aria-labelledby="tokens-heading">
       <h2 id="tokens-heading">Tokens</h2>
       <p class="muted">Ingest tokens go into Claude Code and Cowork. Read and admin tokens sign in here and call the API.</p>
@@ -33,6 +38,7 @@ export function mountConnect(root: HTMLElement, context: PageContext): Cleanup {
 
   const stopStatus = pollStatus(root, context);
   const setup = mountSetup(byId(root, 'setup-slot'), context);
+  void loadPolicy(byId(root, 'policy-slot'), context);
   const stopTokens = context.isAdmin ? mountTokens(byId(root, 'tokens-slot'), context, setup.refresh) : () => {};
   root.addEventListener('click', (event) => {
     const target = (event.target as Element | null)?.closest<HTMLElement>('[data-scroll-to]');
@@ -106,4 +112,11 @@ function mountSetup(slot: HTMLElement, context: PageContext): { refresh: () => v
   });
   void load();
   return { refresh: render };
+}
+
+async function loadPolicy(slot: HTMLElement, context: PageContext): Promise<void> {
+  const result = await api.tenant(context.auth.token);
+  slot.innerHTML = result.ok
+    ? policyHtml(result.value)
+    : `<p class="form-error" role="alert">Could not load the policy: ${esc(result.message)}</p>`;
 }
