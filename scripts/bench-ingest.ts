@@ -76,7 +76,7 @@ const durable = await startServer({ ...common, name: 'durable', decodeOnly: fals
 const ceiling = await startServer({ ...common, name: 'decode-only', decodeOnly: true, logFile: path.join(logDir, 'decode-only.log'), ...profiled });
 log(`servers started; RSS at start: durable ${durable.startRssMb.toFixed(0)} MB (pid ${durable.pid}), ` +
   `decode-only ${ceiling.startRssMb.toFixed(0)} MB (pid ${ceiling.pid})`);
-const ctx = (server: ServerProc): PhaseContext => ({ server, workers, postmasterPid: db.postmasterPid });
+const ctx = (server: ServerProc): PhaseContext => ({ server, workers, postmasterPid: db.postmasterPid, pool: db.store.pool });
 const phase = { warmupMs, durationMs, drainMs: 30_000, concurrency, maxOutstanding: 256, largeOnly: false };
 
 const results: PhaseResult[] = [];

@@ -304,6 +304,10 @@ describe('dashboard in a real browser', function () {
     // The legend of the model charts names both models.
     expect(await testId('chart-model-cost').textContent()).to.contain('claude-opus-4-1').and.contain('claude-sonnet-4-5');
     await shot('08-usage');
+    // And on a phone-sized screen, to look at the layout.
+    await page.setViewportSize({ width: 400, height: 900 });
+    await shot('08b-usage-narrow');
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   it('exports exactly the rows the table shows as CSV', async () => {

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -46,6 +47,11 @@ export async function openBenchDb(label: string, tenantId = 'bench'): Promise<Be
   await store.migrate();
   await createTenant(store, { id: tenantId }, 90);
   const token = (await createToken(store, tenantId, 'ingest')).token;
+  // A benchmark that dies half-way must not leave gigabytes behind in /tmp (the server is stopped by its own exit hook).
+  let closed = false;
+  process.on('exit', () => {
+    if (!closed) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5 });
+  });
   const postmaster = await readPostmasterPid(path.join(dataDir, 'postgres'));
   if (postmaster === null) throw new Error('no postmaster.pid in the embedded database directory');
   return {
@@ -68,6 +74,7 @@ export async function openBenchDb(label: string, tenantId = 'bench'): Promise<Be
       return Number(rows[0]?.bytes ?? 0) / 1024 / 1024;
     },
     async close({ keep }) {
+      closed = true;
       await store.close();
       await pg.stop();
       if (!keep) await fs.rm(dataDir, { recursive: true, force: true });

@@ -14,12 +14,14 @@ const out = (s = '') => process.stdout.write(`${s}\n`);
 /** The tables bench-ingest prints. */
 export function printIngestReport(r: IngestReport): void {
   const m = r.machine;
+  out('("other CPU": everything else on the machine in the window, e.g. the idle server and other jobs: a noise indicator)');
   out(`\nMachine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.kernel}, Node ${m.node} (load generator on the same machine)\n`);
   const max = r.results.filter((x) => x.name.startsWith('max '));
   out(table(
-    ['phase', 'records/s', 'log rec/s', 'req/s', 'rec/req', 'p50 ms', 'p99 ms', 'server CPU s', 'PG CPU s', 'gen CPU s', 'machine busy %', 'peak RSS MB', 'refused', 'errors'],
+    ['phase', 'records/s', 'log rec/s', 'req/s', 'rec/req', 'p50 ms', 'p99 ms', 'server CPU s', 'PG CPU s', 'gen CPU s', 'other CPU s', 'machine busy %', 'peak RSS MB', 'refused', 'errors'],
     max.map((x) => [x.name.slice(4), x.recordsPerSecond, x.logRecordsPerSecond, x.requestsPerSecond, x.recordsPerRequest, x.p50Ms, x.p99Ms,
-      x.serverCpuSeconds, x.postgresCpuSeconds, x.generatorCpuSeconds, (100 * x.machineBusySeconds) / (x.seconds * r.machine.cpus), x.serverPeakRssMb, x.retryableRefusals, x.errors]),
+      x.serverCpuSeconds, x.postgresCpuSeconds, x.generatorCpuSeconds,
+      x.machineBusySeconds - x.serverCpuSeconds - x.postgresCpuSeconds - x.generatorCpuSeconds, (100 * x.machineBusySeconds) / (x.seconds * r.machine.cpus), x.serverPeakRssMb, x.retryableRefusals, x.errors]),
   ));
   const protocols = [...new Set(max.map((x) => x.protocol))];
   out('');
@@ -31,8 +33,14 @@ export function printIngestReport(r: IngestReport): void {
       d && c ? (d.recordsPerSecond / c.recordsPerSecond).toFixed(2) : '-', perRec(d), perRec(c)];
   })));
   out('');
-  out(table(['phase: p50 / p99 ms by export size', ...(r.results[0]?.bySize.map((b) => `${b.records} rec`) ?? [])],
-    r.results.map((x) => [x.name, ...x.bySize.map((b) => `${fmt(b.p50Ms)} / ${fmt(b.p99Ms)} (${b.requests})`)])));
+  out(table(['phase: p50 / p99 ms by export size (requests)', ...(r.results[0]?.bySize.map((b) => `${b.records} rec`) ?? []),
+    'event-loop delay p50 / p99 / max ms'],
+  r.results.map((x) => [x.name, ...x.bySize.map((b) => `${fmt(b.p50Ms)} / ${fmt(b.p99Ms)} (${b.requests})`),
+    `${fmt(x.eventLoopDelay.p50Ms)} / ${fmt(x.eventLoopDelay.p99Ms)} / ${fmt(x.eventLoopDelay.maxMs)}`])));
+  out('');
+  out(table(['phase: PostgreSQL during the window', 'autovacuum running', 'receiver conns active', 'their waits', 'checkpoints'],
+    r.results.filter((x) => x.server !== 'decode-only').map((x) => [x.name, `${fmt(100 * x.postgres.autovacuumShare)}%`, x.postgres.activeConnections,
+      x.postgres.waits.map((w) => `${w.wait} ${fmt(100 * w.share)}%`).join(', '), x.postgres.checkpoints])));
   const others = r.results.filter((x) => !x.name.startsWith('max '));
   if (others.length > 0) {
     out('');

@@ -1,4 +1,6 @@
+import type pg from 'pg';
 import type { PhaseSpec, PhaseStats } from './messages.js';
+import { type PgActivity, samplePgActivity } from './pg-activity.js';
 import type { ServerProc, WorkerProc } from './processes.js';
 import { cpuSeconds, peakRssMb, resetPeakRss, rssSampler, systemCpuSeconds, treeCpuSeconds } from './proc-stats.js';
 import { percentile } from './report.js';
@@ -9,6 +11,8 @@ export interface PhaseContext {
   server: ServerProc;
   workers: WorkerProc[];
   postmasterPid: number;
+  /** For sampling pg_stat_activity during the window. */
+  pool: pg.Pool;
 }
 
 export type PhaseInput = Omit<PhaseSpec, 'type' | 'ports' | 'startAt' | 'recordsPerSecond'> & {
@@ -31,6 +35,10 @@ export interface PhaseResult {
   p99Ms: number;
   /** p50 / p99 by request size: exports of 1–16, 17–128 and 129+ records. */
   bySize: { records: string; requests: number; p50Ms: number; p99Ms: number }[];
+  /** PostgreSQL activity within the window. */
+  postgres: PgActivity;
+  /** The server's event-loop delay within the window (ms). */
+  eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
   /** CPU seconds within the measuring window. */
   serverCpuSeconds: number;
   postgresCpuSeconds: number;
@@ -105,9 +113,14 @@ export async function runPhase(ctx: PhaseContext, input: PhaseInput): Promise<Ph
   const window = (async () => {
     await sleepUntil(measureFrom);
     const a = sampleCpu(ctx);
+    ctx.server.resetEventLoopDelay();
+    const activity = samplePgActivity(ctx.pool);
     await sleepUntil(endAt);
     const b = sampleCpu(ctx);
+    const eventLoopDelay = await ctx.server.readEventLoopDelay();
     return {
+      eventLoopDelay,
+      pgActivity: await activity.stop(),
       server: b.server - a.server, postgres: b.postgres - a.postgres, workers: b.workers - a.workers,
       machineBusy: b.machineBusy - a.machineBusy, machineIowait: b.machineIowait - a.machineIowait,
     };
@@ -135,6 +148,8 @@ export async function runPhase(ctx: PhaseContext, input: PhaseInput): Promise<Ph
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     bySize: latencyBySize(stats),
+    eventLoopDelay: cpu.eventLoopDelay,
+    postgres: cpu.pgActivity,
     serverCpuSeconds: cpu.server,
     postgresCpuSeconds: cpu.postgres,
     generatorCpuSeconds: cpu.workers,

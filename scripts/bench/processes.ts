@@ -40,6 +40,8 @@ export interface ServerProc {
   ports: { grpc: number; http: number; api: number };
   /** RSS right after start, before any load. */
   startRssMb: number;
+  resetEventLoopDelay(): void;
+  readEventLoopDelay(): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }>;
   /** Stops gracefully; what the process used over its whole life. */
   stop(): Promise<{ cpuSeconds: number; maxRssMb: number }>;
 }
@@ -82,6 +84,13 @@ export async function startServer(o: ServerOptions): Promise<ServerProc> {
     pid: child.pid as number,
     ports: ready.ports,
     startRssMb: rssMb(child.pid as number),
+    resetEventLoopDelay: () => child.send({ type: 'resetEventLoopDelay' }),
+    async readEventLoopDelay() {
+      const reply = next<ServerMessage, 'eventLoopDelay'>(child, 'eventLoopDelay', `server ${o.name}`);
+      child.send({ type: 'readEventLoopDelay' });
+      const { p50Ms, p99Ms, maxMs } = await reply;
+      return { p50Ms, p99Ms, maxMs };
+    },
     async stop() {
       const stopped = next<ServerMessage, 'stopped'>(child, 'stopped', `server ${o.name}`);
       child.send({ type: 'stop' });

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startService } from '../../src/service.js';
@@ -10,7 +11,9 @@ import { startService } from '../../src/service.js';
 
 export type ServerMessage =
   | { type: 'ready'; ports: { grpc: number; http: number; api: number } }
-  | { type: 'stopped'; cpuSeconds: number; maxRssMb: number };
+  | { type: 'stopped'; cpuSeconds: number; maxRssMb: number }
+  /** Event-loop delay since the last reset, ms: how long ready work waited behind synchronous work. */
+  | { type: 'eventLoopDelay'; p50Ms: number; p99Ms: number; maxMs: number };
 
 const send = (m: ServerMessage) => process.send?.(m);
 
@@ -22,7 +25,18 @@ const service = await startService(config, logger, {
 });
 send({ type: 'ready', ports: service.ports });
 
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
+
 process.on('message', (m: { type: string }) => {
+  if (m.type === 'resetEventLoopDelay') {
+    delay.reset();
+    return;
+  }
+  if (m.type === 'readEventLoopDelay') {
+    send({ type: 'eventLoopDelay', p50Ms: delay.percentile(50) / 1e6, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 });
+    return;
+  }
   if (m.type !== 'stop') return;
   void service.stop().finally(() => {
     const cpu = process.cpuUsage();
