@@ -27,7 +27,7 @@ describe('ingest with the real OpenTelemetry exporters', function () {
         ]);
         expect(result, String(result.error)).to.deep.equal({ ok: true });
         const rows = await svc.sql<{ tenant_id: string; seat: string; name: string; surface: string; prompt_id: string | null; attributes: Record<string, unknown>; cost_usd: number | null; model: string | null }>(
-          'SELECT tenant_id, seat, name, surface, prompt_id, attributes, cost_usd, model FROM events WHERE session_id = $1 ORDER BY name DESC', [session]);
+          'SELECT tenant_id, seat, name, surface, prompt_id, attributes::json AS attributes, cost_usd, model FROM events WHERE session_id = $1 ORDER BY name DESC', [session]);
         expect(rows.map((r) => r.name)).to.deep.equal(['user_prompt', 'api_request']);
         for (const r of rows) {
           expect(r.tenant_id).to.equal('acme');

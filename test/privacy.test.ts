@@ -73,7 +73,7 @@ describe('privacy policy', function () {
     // The usage itself is still counted.
     const prompts = await svc.sql<{ n: string }>(`SELECT count(*) AS n FROM events WHERE tenant_id = 'privacy-drop' AND name = 'user_prompt'`);
     expect(Number(prompts[0]?.n)).to.equal(1);
-    const tool = await svc.sql<{ attributes: Record<string, unknown> }>(`SELECT attributes FROM events WHERE tenant_id = 'privacy-drop' AND name = 'tool_result' LIMIT 1`);
+    const tool = await svc.sql<{ attributes: Record<string, unknown> }>(`SELECT attributes::json AS attributes FROM events WHERE tenant_id = 'privacy-drop' AND name = 'tool_result' LIMIT 1`);
     expect(tool[0]?.attributes).to.not.have.any.keys('tool_parameters', 'tool_input');
   });
 
@@ -88,7 +88,7 @@ describe('privacy policy', function () {
     expect(r.ok).to.equal(true);
     expect(await occurrences(secret)).to.deep.equal([]);
     expect(await occurrences('dana@example.com')).to.deep.equal([]);
-    const rows = await svc.sql<{ attributes: Record<string, unknown>; seat: string }>(`SELECT attributes, seat FROM events WHERE tenant_id = 'privacy-hash'`);
+    const rows = await svc.sql<{ attributes: Record<string, unknown>; seat: string }>(`SELECT attributes::json AS attributes, seat FROM events WHERE tenant_id = 'privacy-hash'`);
     expect(rows[0]?.attributes['prompt']).to.equal(hashValue(secret));
     expect(rows[0]?.seat).to.equal(`email:${hashValue('dana@example.com')}`);
   });

@@ -482,7 +482,7 @@ function postgresAdapter(): AdapterUnderTest {
           },
           async storedEvent(tenantId, id) {
             const { rows } = await admin.query<{ time_ns: string; attributes: unknown; body: unknown }>(
-              'SELECT time_ns, attributes, body FROM events WHERE tenant_id = $1 AND id = $2',
+              'SELECT time_ns, attributes::json AS attributes, body::json AS body FROM events WHERE tenant_id = $1 AND id = $2',
               [tenantId, id],
             );
             return rows[0] ? { timeNs: BigInt(rows[0].time_ns), attributes: rows[0].attributes, body: rows[0].body } : null;

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { OpsMetrics } from '../ops/metrics.js';
 import { DecodeError, type ExportResult, type Signal, type SignalRequest } from '../otlp/types.js';
 import { type RecordBatch, batchSize, emptyBatch } from '../store/records.js';
-import { type Store, StoreUnavailableError } from '../store/store.js';
+import { type Store, StoreUnavailableError, type Tenant } from '../store/store.js';
 import type { Authenticator } from './auth.js';
 import { IngestError } from './errors.js';
 import { type NormalizeOptions, Rejections } from './normalize-common.js';
@@ -64,6 +64,21 @@ export function createExporter(deps: ExporterDeps): Exporter {
 
   const run = <S extends Signal>(signal: S): ExportFn<S> => async (call) => {
     const principal = await deps.auth.authenticate(call.authorization, call.source, 'ingest');
+    const { accepted, rejections, written } = ingest(signal, call, principal.tenant);
+    await written;
+    deps.metrics.receivedRecords.inc({ signal, protocol: call.protocol, outcome: 'accepted' }, accepted);
+    if (rejections.count > 0) {
+      deps.metrics.receivedRecords.inc({ signal, protocol: call.protocol, outcome: 'rejected' }, rejections.count);
+    }
+    return { rejected: rejections.count, errorMessage: rejections.message() };
+  };
+
+  /**
+   * Decodes, normalizes and hands the records to the store. Not async on purpose: the
+   * decoded request and the records are only referenced from this frame, so they can be
+   * collected while the write waits for its commit (the store keeps its own compact copy).
+   */
+  function ingest<S extends Signal>(signal: S, call: ExportCall<S>, tenant: Tenant): { accepted: number; rejections: Rejections; written: Promise<void> } {
     let request: SignalRequest[S];
     try {
       request = call.decode();
@@ -76,7 +91,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
     }
     const rejections = new Rejections();
     const opts: NormalizeOptions = {
-      tenant: principal.tenant,
+      tenant,
       limits,
       nowNs: BigInt(Date.now()) * 1_000_000n,
       maxFutureSkewNs: BigInt(config.MAX_FUTURE_SKEW_SECONDS) * NS_PER_SECOND,
@@ -84,26 +99,30 @@ export function createExporter(deps: ExporterDeps): Exporter {
     };
     const batch = normalizers[signal](request, opts, rejections);
     const accepted = batchSize(batch);
-    if (accepted > 0 && !deps.decodeOnly) await write(principal.tenant.id, batch);
-    deps.metrics.receivedRecords.inc({ signal, protocol: call.protocol, outcome: 'accepted' }, accepted);
-    if (rejections.count > 0) {
-      deps.metrics.receivedRecords.inc({ signal, protocol: call.protocol, outcome: 'rejected' }, rejections.count);
-    }
-    return { rejected: rejections.count, errorMessage: rejections.message() };
-  };
+    const written = accepted > 0 && !deps.decodeOnly ? write(tenant.id, batch) : Promise.resolve();
+    return { accepted, rejections, written };
+  }
 
-  async function write(tenantId: string, batch: RecordBatch): Promise<void> {
+  function write(tenantId: string, batch: RecordBatch): Promise<void> {
     const end = deps.metrics.storeWrites.startTimer();
+    let pending: Promise<void>;
     try {
-      await deps.store.writeBatch(tenantId, batch);
-      end({ outcome: 'ok' });
+      pending = deps.store.writeBatch(tenantId, batch);
     } catch (e) {
-      end({ outcome: 'error' });
-      if (e instanceof StoreUnavailableError) {
-        throw new IngestError('unavailable', `storage is unavailable, retry later: ${e.message}`, config.RETRY_AFTER_SECONDS);
-      }
-      throw e;
+      pending = Promise.reject(e);
     }
+    return pending.then(
+      () => {
+        end({ outcome: 'ok' });
+      },
+      (e: unknown) => {
+        end({ outcome: 'error' });
+        if (e instanceof StoreUnavailableError) {
+          throw new IngestError('unavailable', `storage is unavailable, retry later: ${e.message}`, config.RETRY_AFTER_SECONDS);
+        }
+        throw e;
+      },
+    );
   }
 
   return { logs: run('logs'), metrics: run('metrics'), traces: run('traces') };

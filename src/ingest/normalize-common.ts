@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
+import { remembered } from '../store/json-text.js';
 import type { InstrumentationScope, Resource } from '../otlp/types.js';
 import type { Scope } from '../store/records.js';
 import type { Attributes } from '../store/records.js';
@@ -43,8 +44,12 @@ export interface ResourceContext {
   digest: string;
 }
 
-export const digest = (...parts: (string | number | bigint | boolean | null)[]): string =>
-  createHash('sha256').update(parts.join('\u001f')).digest('hex').slice(0, 32);
+// crypto.hash (Node 20.12+) hashes in one call without a Hash object: half the cost per record id.
+const sha256Hex: (data: string) => string = typeof crypto.hash === 'function'
+  ? (data) => crypto.hash('sha256', data, 'hex')
+  : (data) => crypto.createHash('sha256').update(data).digest('hex');
+
+export const digest = (...parts: (string | number | bigint | boolean | null)[]): string => sha256Hex(parts.join('\u001f')).slice(0, 32);
 
 /**
  * Prepares a resource block. A `tenant.id` that differs from the token's tenant
@@ -71,7 +76,7 @@ export function resourceContext(
     throw new IngestError('permission_denied', `resource attribute tenant.id="${claimed}" does not match the token's tenant`);
   }
   const serviceName = attrString(attrs, 'service.name');
-  return { resource: attrs, serviceName, surface: surfaceOf(serviceName), digest: digest(JSON.stringify(attrs)) };
+  return { resource: attrs, serviceName, surface: surfaceOf(serviceName), digest: digest(remembered(attrs)) };
 }
 
 export function scopeOf(scope: InstrumentationScope, limits: AttributeLimits): Scope {

@@ -1,3 +1,4 @@
+import { remembered } from '../store/json-text.js';
 import type { ExportLogsServiceRequest, LogRecord } from '../otlp/types.js';
 import type { EventRecord, Scope } from '../store/records.js';
 import { LimitError, attrString, toAttrValue, toAttributes } from './attributes.js';
@@ -42,8 +43,8 @@ function toEvent(lr: LogRecord, rc: ResourceContext, scope: Scope, opts: Normali
   attributes = applyPolicy(attributes, opts.tenant.policy, name);
   const identity = identityOf(attributes, rc.resource);
   checkOrganization(identity.organizationId, opts);
-  const attrsJson = JSON.stringify(attributes);
-  const bodyJson = JSON.stringify(body);
+  const attrsJson = remembered(attributes);
+  const bodyJson = remembered(body);
   return {
     kind: 'event',
     id: digest('e', rc.digest, scope.name, scope.version, timeNs, lr.observedTimeUnixNano, lr.severityNumber,

@@ -1,5 +1,6 @@
 import type { ExportTraceServiceRequest, Span } from '../otlp/types.js';
 import type { Scope, SpanRecord } from '../store/records.js';
+import { remembered } from '../store/json-text.js';
 import { LimitError, attrString, toAttributes } from './attributes.js';
 import { identityOf } from './identity.js';
 import { applyPolicy } from './privacy.js';
@@ -38,7 +39,7 @@ function toSpan(s: Span, rc: ResourceContext, scope: Scope, opts: NormalizeOptio
   checkOrganization(identity.organizationId, opts);
   return {
     kind: 'span',
-    id: digest('t', rc.digest, s.traceId, s.spanId, s.startTimeUnixNano, s.endTimeUnixNano, JSON.stringify(attributes)),
+    id: digest('t', rc.digest, s.traceId, s.spanId, s.startTimeUnixNano, s.endTimeUnixNano, remembered(attributes)),
     tenantId: opts.tenant.id,
     timeNs: s.startTimeUnixNano,
     surface: rc.surface,

@@ -131,7 +131,7 @@ export async function storedSeqCounts(databaseUrl: string, tenant: string): Prom
   await client.connect();
   try {
     const { rows } = await client.query<{ seq: string; n: string }>(
-      `SELECT attributes->>'seq' AS seq, count(*) AS n FROM events WHERE tenant_id = $1 GROUP BY 1`, [tenant]);
+      `SELECT attributes::json->>'seq' AS seq, count(*) AS n FROM events WHERE tenant_id = $1 GROUP BY 1`, [tenant]);
     return new Map(rows.map((r) => [r.seq, Number(r.n)]));
   } finally {
     await client.end();

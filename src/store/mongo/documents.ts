@@ -1,4 +1,5 @@
 import { Double, Long, type ObjectId } from 'mongodb';
+import { jsonText } from '../json-text.js';
 import type { EventRecord, MetricPointRecord, RecordBase, SpanRecord } from '../records.js';
 
 /**
@@ -13,7 +14,7 @@ import type { EventRecord, MetricPointRecord, RecordBase, SpanRecord } from '../
  * - `batch` is the writeBatch call that wrote the document, so a batch that failed
  *   half-way can be removed without touching earlier copies of the same records.
  * - Attributes, resource, scope, bodies and distributions are kept as JSON text, as the
- *   PostgreSQL adapter keeps them in `json` columns: OpenTelemetry attribute keys hold
+ *   PostgreSQL adapter keeps them (src/store/json-text.ts): OpenTelemetry attribute keys hold
  *   dots ("session.id") and may start with "$", which MongoDB field names allow only
  *   with caveats (no dotted query paths, restrictions in time-series buckets), and
  *   nothing queries them; the pipeline reads the typed fields.
@@ -42,14 +43,6 @@ export function clean(s: string): string {
   return maybeBad.test(s) ? s.replaceAll('\0', '\ufffd').replace(loneSurrogate, '\ufffd') : s;
 }
 const optClean = (s: string | null): string | null => (s === null ? null : clean(s));
-
-/** JSON.stringify writes U+0000 and lone surrogates as \u escapes; an escape is one when an even number of backslashes precedes it. */
-const badEscape = /(?<!\\)((?:\\\\)*)\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})/g;
-
-export function jsonText(value: unknown): string {
-  const json = JSON.stringify(value) ?? 'null';
-  return json.includes('\\u') ? json.replace(badEscape, '$1\\ufffd') : json;
-}
 
 /** Doubles stay doubles in BSON (a whole number would otherwise become an int32), so a field keeps one type. */
 const double = (v: number | null): Double | null => (v === null ? null : new Double(v));

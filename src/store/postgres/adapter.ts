@@ -9,7 +9,7 @@ import * as rollups from './rollups.js';
 import { createSeenCache } from './seen.js';
 import * as tenants from './tenants.js';
 import * as tokens from './tokens.js';
-import { writeBatch } from './write-batch.js';
+import { createWriteQueue } from './write-queue.js';
 
 export interface PostgresStoreOptions {
   /** Daily partitions kept ready ahead of today (and behind it, for late data) at migrate(). */
@@ -17,6 +17,8 @@ export interface PostgresStoreOptions {
   partitionDaysBehind?: number;
   /** Client-side limit for each statement of a writeBatch (default 15 s). */
   writeTimeoutMs?: number;
+  /** Write transactions at once; batches arriving meanwhile are grouped (default 3). */
+  writeConcurrency?: number;
 }
 
 export interface PostgresStore extends Store {
@@ -36,6 +38,10 @@ export function createPostgresStore(pool: pg.Pool, logger: Logger, opts: Postgre
   const behind = opts.partitionDaysBehind ?? 2;
   const ensurePartitionsAhead = (now = new Date()) => partitions.ensureAround(now, behind, ahead);
   let closed: Promise<void> | undefined;
+  const writeBatch = createWriteQueue(
+    { pool, partitions, seen, timeoutMs: opts.writeTimeoutMs ?? 15_000 },
+    { concurrency: opts.writeConcurrency ?? 3, maxGroupBytes: 4 * 1024 * 1024 },
+  );
 
   return {
     kind: 'postgres',
@@ -50,7 +56,7 @@ export function createPostgresStore(pool: pg.Pool, logger: Logger, opts: Postgre
       closed ??= pool.end();
       return closed;
     },
-    writeBatch: (tenantId, batch) => writeBatch({ pool, partitions, seen, timeoutMs: opts.writeTimeoutMs ?? 15_000 }, tenantId, batch),
+    writeBatch,
     createTenant: (t) => tenants.createTenant(pool, t),
     getTenant: (id) => tenants.getTenant(pool, id),
     listTenants: () => tenants.listTenants(pool),

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
@@ -11,7 +12,7 @@ import {
   sleep,
   withStartLock,
 } from './embedded-files.js';
-import { launchCluster, stopInstance, type Launched } from './embedded-launch.js';
+import { launchCluster, socketPath, stopInstance, type Launched } from './embedded-launch.js';
 
 export interface EmbeddedOptions {
   /** DATA_DIR; the cluster lives in `${dataDir}/postgres`. */
@@ -94,7 +95,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
   return {
     get url() {
-      return urlFor(port, password, database);
+      return urlFor(port, password, database, pgDir);
     },
     get owned() {
       return launched !== null;
@@ -135,8 +136,13 @@ async function isAlive(pgDir: string, launched: Launched | null): Promise<boolea
   return info !== null && (await isPostgresProcess(info.pid));
 }
 
-function urlFor(port: number, password: string, database: string): string {
-  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+/**
+ * The server's Unix socket when it has one (a cluster started by an older build listens on
+ * TCP only), else loopback TCP.
+ */
+function urlFor(port: number, password: string, database: string, pgDir?: string): string {
+  const host = pgDir !== undefined && existsSync(socketPath(pgDir, port)) ? encodeURIComponent(pgDir) : '127.0.0.1';
+  return `postgres://postgres:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {

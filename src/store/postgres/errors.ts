@@ -18,6 +18,8 @@ const networkCodes = new Set([
   'ENETDOWN',
   'ENOTFOUND',
   'EAI_AGAIN',
+  // A Unix socket whose server has gone (the embedded server stopped or restarting).
+  'ENOENT',
 ]);
 
 const unavailableSqlStates = new Set([

@@ -8,7 +8,7 @@ import {
   type SeatDayRollup,
 } from '../store.js';
 import { inTransaction, withClient } from './pool.js';
-import { toPgJson } from './rows.js';
+import { jsonText } from '../json-text.js';
 
 /**
  * Replaces a tenant-day's rollups in one transaction. Replicas computing the same day
@@ -33,7 +33,7 @@ export async function replaceDailyRollups(
         `INSERT INTO daily_seat_rollups (tenant_id, day, seat, surface, measures)
          SELECT $1, $2::date, r.seat, r.surface, r.measures
          FROM json_to_recordset($3::json) AS r(seat text, surface text, measures jsonb)`,
-        [tenantId, day, toPgJson(seats.map((s) => ({ seat: s.seat, surface: s.surface, measures: s.measures })))],
+        [tenantId, day, jsonText(seats.map((s) => ({ seat: s.seat, surface: s.surface, measures: s.measures })))],
       );
     }
     if (models.length > 0) {
@@ -41,7 +41,7 @@ export async function replaceDailyRollups(
         `INSERT INTO daily_model_rollups (tenant_id, day, seat, surface, model, measures)
          SELECT $1, $2::date, r.seat, r.surface, r.model, r.measures
          FROM json_to_recordset($3::json) AS r(seat text, surface text, model text, measures jsonb)`,
-        [tenantId, day, toPgJson(models.map((m) => ({ seat: m.seat, surface: m.surface, model: m.model, measures: m.measures })))],
+        [tenantId, day, jsonText(models.map((m) => ({ seat: m.seat, surface: m.surface, model: m.model, measures: m.measures })))],
       );
     }
   });

@@ -1,16 +1,22 @@
+import { jsonText } from '../json-text.js';
 import type { EventRecord, MetricPointRecord, RecordBase, SpanRecord } from '../records.js';
 
 /**
- * How records become table rows. Each table's columns are listed once, with their SQL
- * type and how to read them off a record; write-batch.ts turns a list into one
- * INSERT … SELECT FROM json_to_recordset($1), so a statement has two parameters
- * whatever the number of rows.
+ * How records become table rows. Each table's columns are listed once, with their kind
+ * and how to read them off a record; copy-text.ts turns a list of records into the text
+ * of one COPY … FROM STDIN.
  *
- * The JSON sent uses short positional keys (c0, c1, …) and leaves out nulls: parsing
- * that JSON is most of what an insert costs the server, and the column names and
- * nulls were a third of its bytes.
+ * Documents (attributes, resource, scope, bodies, distributions) are JSON text in `text`
+ * columns: PostgreSQL would otherwise parse every document again to validate it, nothing
+ * queries them in SQL (the pipeline reads the typed columns), and a query that wants
+ * one can still say `attributes::json`.
  */
-export type Column<R> = readonly [name: string, sqlType: string, get: (r: R) => unknown];
+export type ColumnKind = 'text' | 'int8' | 'int4' | 'float8' | 'bool' | 'doc';
+/**
+ * `shared`, for documents that are one object for many records (a block's resource and
+ * scope): that object, so its encoding can be reused while it repeats.
+ */
+export type Column<R> = readonly [name: string, kind: ColumnKind, get: (r: R) => unknown, shared?: (r: R) => object];
 
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -22,17 +28,9 @@ function int64(ns: bigint, record: RecordBase, field: string): string {
 const optInt64 = (ns: bigint | null, record: RecordBase, field: string): string | null =>
   ns === null ? null : int64(ns, record, field);
 
-/** PostgreSQL's float8 takes 'NaN' and '±Infinity' as text; JSON has no way to say them. */
-const float8 = (v: number | null): number | string | null => (v === null || Number.isFinite(v) ? v : String(v));
-
-/**
- * Attributes, resource, scope, bodies and distributions are stored as `json`, not
- * `jsonb`: converting to jsonb made an insert of 10k Claude Code events take ~1.8x as
- * long, and the pipeline reads the typed columns, not these documents.
- */
 const baseColumns: Column<RecordBase>[] = [
   ['id', 'text', (r) => r.id],
-  ['time_ns', 'bigint', (r) => int64(r.timeNs, r, 'timeNs')],
+  ['time_ns', 'int8', (r) => int64(r.timeNs, r, 'timeNs')],
   ['surface', 'text', (r) => r.surface],
   ['service_name', 'text', (r) => r.serviceName],
   ['seat', 'text', (r) => r.identity.seat],
@@ -42,29 +40,29 @@ const baseColumns: Column<RecordBase>[] = [
   ['user_id', 'text', (r) => r.identity.userId],
   ['organization_id', 'text', (r) => r.identity.organizationId],
   ['session_id', 'text', (r) => r.sessionId],
-  ['attributes', 'json', (r) => r.attributes],
-  ['resource', 'json', (r) => r.resource],
-  ['scope', 'json', (r) => r.scope],
+  ['attributes', 'doc', (r) => jsonText(r.attributes)],
+  ['resource', 'doc', (r) => jsonText(r.resource), (r) => r.resource],
+  ['scope', 'doc', (r) => jsonText(r.scope), (r) => r.scope],
 ];
 
 export const eventColumns: readonly Column<EventRecord>[] = [
   ...baseColumns,
   ['name', 'text', (e) => e.name],
-  ['flags', 'bigint', (e) => e.flags],
-  ['observed_time_ns', 'bigint', (e) => optInt64(e.observedTimeNs, e, 'observedTimeNs')],
+  ['flags', 'int8', (e) => e.flags],
+  ['observed_time_ns', 'int8', (e) => optInt64(e.observedTimeNs, e, 'observedTimeNs')],
   ['prompt_id', 'text', (e) => e.promptId],
-  ['severity_number', 'integer', (e) => e.severityNumber],
+  ['severity_number', 'int4', (e) => e.severityNumber],
   ['severity_text', 'text', (e) => e.severityText],
   ['trace_id', 'text', (e) => e.traceId],
   ['span_id', 'text', (e) => e.spanId],
-  ['body', 'json', (e) => e.body],
+  ['body', 'doc', (e) => (e.body === null ? null : jsonText(e.body))],
   ['model', 'text', (e) => e.facts.model],
-  ['cost_usd', 'double precision', (e) => float8(e.facts.costUsd)],
-  ['input_tokens', 'double precision', (e) => float8(e.facts.inputTokens)],
-  ['output_tokens', 'double precision', (e) => float8(e.facts.outputTokens)],
-  ['cache_read_tokens', 'double precision', (e) => float8(e.facts.cacheReadTokens)],
-  ['cache_creation_tokens', 'double precision', (e) => float8(e.facts.cacheCreationTokens)],
-  ['success', 'boolean', (e) => e.facts.success],
+  ['cost_usd', 'float8', (e) => e.facts.costUsd],
+  ['input_tokens', 'float8', (e) => e.facts.inputTokens],
+  ['output_tokens', 'float8', (e) => e.facts.outputTokens],
+  ['cache_read_tokens', 'float8', (e) => e.facts.cacheReadTokens],
+  ['cache_creation_tokens', 'float8', (e) => e.facts.cacheCreationTokens],
+  ['success', 'bool', (e) => e.facts.success],
   ['decision', 'text', (e) => e.facts.decision],
   ['tool_name', 'text', (e) => e.facts.toolName],
 ];
@@ -72,17 +70,17 @@ export const eventColumns: readonly Column<EventRecord>[] = [
 export const pointColumns: readonly Column<MetricPointRecord>[] = [
   ...baseColumns,
   ['name', 'text', (p) => p.name],
-  ['flags', 'bigint', (p) => p.flags],
-  ['start_time_ns', 'bigint', (p) => optInt64(p.startTimeNs, p, 'startTimeNs')],
+  ['flags', 'int8', (p) => p.flags],
+  ['start_time_ns', 'int8', (p) => optInt64(p.startTimeNs, p, 'startTimeNs')],
   ['series_key', 'text', (p) => p.seriesKey],
   ['description', 'text', (p) => p.description],
   ['unit', 'text', (p) => p.unit],
   ['type', 'text', (p) => p.type],
   ['temporality', 'text', (p) => p.temporality],
-  ['monotonic', 'boolean', (p) => p.monotonic],
-  ['value', 'double precision', (p) => float8(p.value)],
+  ['monotonic', 'bool', (p) => p.monotonic],
+  ['value', 'float8', (p) => p.value],
   ['value_int', 'text', (p) => p.valueInt],
-  ['distribution', 'json', (p) => p.distribution],
+  ['distribution', 'doc', (p) => (p.distribution === null ? null : jsonText(p.distribution))],
   ['model', 'text', (p) => p.facts.model],
   ['attr_type', 'text', (p) => p.facts.type],
   ['decision', 'text', (p) => p.facts.decision],
@@ -92,39 +90,16 @@ export const pointColumns: readonly Column<MetricPointRecord>[] = [
 export const spanColumns: readonly Column<SpanRecord>[] = [
   ...baseColumns,
   ['name', 'text', (s) => s.name],
-  ['flags', 'bigint', (s) => s.flags],
+  ['flags', 'int8', (s) => s.flags],
   ['trace_id', 'text', (s) => s.traceId],
   ['span_id', 'text', (s) => s.spanId],
   ['parent_span_id', 'text', (s) => s.parentSpanId],
   ['trace_state', 'text', (s) => s.traceState],
-  ['kind', 'integer', (s) => s.spanKind],
-  ['end_time_ns', 'bigint', (s) => int64(s.endTimeNs, s, 'endTimeNs')],
-  ['status_code', 'integer', (s) => s.statusCode],
+  ['kind', 'int4', (s) => s.spanKind],
+  ['end_time_ns', 'int8', (s) => int64(s.endTimeNs, s, 'endTimeNs')],
+  ['status_code', 'int4', (s) => s.statusCode],
   ['status_message', 'text', (s) => s.statusMessage],
-  ['events', 'json', (s) => s.events],
-  ['links', 'json', (s) => s.links],
+  ['events', 'doc', (s) => jsonText(s.events)],
+  ['links', 'doc', (s) => jsonText(s.links)],
   ['model', 'text', (s) => (typeof s.attributes['model'] === 'string' ? s.attributes['model'] : null)],
 ];
-
-/** The record as `{c0: …, c1: …}` in column order, nulls left out (json_to_recordset reads a missing key as NULL). */
-export function toRow<R>(columns: readonly Column<R>[], record: R): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
-  for (let i = 0; i < columns.length; i++) {
-    const v = (columns[i] as Column<R>)[2](record);
-    if (v !== null && v !== undefined) row[`c${i}`] = v;
-  }
-  return row;
-}
-
-/**
- * PostgreSQL text and json values cannot hold U+0000, and its JSON parser refuses
- * unpaired surrogates. JSON.stringify writes both as \\u escapes, so they are replaced
- * in the JSON text by U+FFFD rather than failing the whole batch. An escape is only
- * one when an even number of backslashes precedes it.
- */
-const badEscape = /(?<!\\)((?:\\\\)*)\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})/g;
-
-export function toPgJson(rows: unknown[]): string {
-  const json = JSON.stringify(rows);
-  return json.includes('\\u') ? json.replace(badEscape, '$1\\ufffd') : json;
-}

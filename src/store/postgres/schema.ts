@@ -3,9 +3,9 @@
  * add the next version instead.
  *
  * Telemetry tables are partitioned by day on `ts` (UTC) with no DEFAULT partition
- * (partitions.ts creates them ahead and on demand). Their primary key holds the
- * partition key, as PostgreSQL requires, so a repeated delivery of a record
- * (same tenant, id and time) is skipped by ON CONFLICT DO NOTHING.
+ * (partitions.ts creates them ahead and on demand). Their primary key (tenant, ts, id)
+ * holds the partition key, as PostgreSQL requires, and makes a repeated delivery of a
+ * record (same tenant, id and time) a conflict that write-batch.ts skips.
  */
 export interface Migration {
   version: number;
@@ -15,8 +15,7 @@ export interface Migration {
 
 /**
  * Columns every telemetry table shares: who, when, where from, and the raw rest as
- * JSON documents. `json`, not `jsonb`: see rows.ts (cheaper to write, and the
- * pipeline reads the typed columns).
+ * JSON documents (`text` since version 3: see rows.ts).
  */
 const commonColumns = `
   tenant_id text NOT NULL,
@@ -180,6 +179,29 @@ CREATE TABLE daily_model_rollups (
     version: 2,
     name: 'per-tenant privacy policy',
     sql: `ALTER TABLE tenants ADD COLUMN policy jsonb NOT NULL DEFAULT '{}'::jsonb;`,
+  },
+  {
+    version: 3,
+    // Rows now arrive by COPY (write-batch.ts). Documents become text: nothing queries them
+    // in SQL, and json made the server parse each one again. The key leads with the time,
+    // so inserts of current records touch the right-hand pages of one index instead of
+    // pages all over an index ordered by a hash, and it serves the tenant + time reads of
+    // the pipeline and retention; the other indexes served no query and cost every insert.
+    name: 'telemetry documents as text; primary keys by tenant and time; no unused indexes',
+    sql: `
+ALTER TABLE events ALTER COLUMN attributes TYPE text, ALTER COLUMN resource TYPE text,
+  ALTER COLUMN scope TYPE text, ALTER COLUMN body TYPE text;
+ALTER TABLE metric_points ALTER COLUMN attributes TYPE text, ALTER COLUMN resource TYPE text,
+  ALTER COLUMN scope TYPE text, ALTER COLUMN distribution TYPE text;
+ALTER TABLE spans ALTER COLUMN attributes TYPE text, ALTER COLUMN resource TYPE text,
+  ALTER COLUMN scope TYPE text, ALTER COLUMN events TYPE text, ALTER COLUMN links TYPE text;
+ALTER TABLE events DROP CONSTRAINT events_pkey, ADD PRIMARY KEY (tenant_id, ts, id);
+ALTER TABLE metric_points DROP CONSTRAINT metric_points_pkey, ADD PRIMARY KEY (tenant_id, ts, id);
+ALTER TABLE spans DROP CONSTRAINT spans_pkey, ADD PRIMARY KEY (tenant_id, ts, id);
+DROP INDEX events_tenant_ts_idx, events_tenant_session_idx, events_tenant_seat_ts_idx,
+  metric_points_tenant_ts_idx, metric_points_tenant_session_idx, metric_points_tenant_seat_ts_idx,
+  spans_tenant_ts_idx, spans_tenant_session_idx, spans_tenant_seat_ts_idx;
+`,
   },
 ];
 

@@ -72,6 +72,34 @@ export function createSeenCache(refreshMs = 30_000): SeenCache {
   };
 }
 
+/**
+ * The updates of several batches (of any tenants) as one set per tenant, tenants and
+ * rows in a fixed order, for one transaction.
+ */
+export function mergeSeen(parts: readonly { tenantId: string; updates: SeenUpdates }[]): [string, SeenUpdates][] {
+  const byTenant = new Map<string, { surfaces: Map<string, SeenUpdates['surfaces'][number]>; identities: Map<string, SeenUpdates['identities'][number]> }>();
+  const merge = <T extends { key: string; window: SeenWindow }>(into: Map<string, T>, items: readonly T[]) => {
+    for (const item of items) {
+      const e = into.get(item.key);
+      if (e === undefined) into.set(item.key, { ...item, window: { ...item.window } });
+      else {
+        e.window.firstMs = Math.min(e.window.firstMs, item.window.firstMs);
+        e.window.lastMs = Math.max(e.window.lastMs, item.window.lastMs);
+      }
+    }
+  };
+  for (const { tenantId, updates } of parts) {
+    let t = byTenant.get(tenantId);
+    if (t === undefined) byTenant.set(tenantId, (t = { surfaces: new Map(), identities: new Map() }));
+    merge(t.surfaces, updates.surfaces);
+    merge(t.identities, updates.identities);
+  }
+  const ordered = <T>(m: Map<string, T>): T[] => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  return [...byTenant]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([tenantId, t]) => [tenantId, { surfaces: ordered(t.surfaces), identities: ordered(t.identities) }]);
+}
+
 function widen<T>(m: Map<string, T & { window: SeenWindow }>, key: string, ms: number, make: () => T): void {
   const e = m.get(key);
   if (e === undefined) m.set(key, { ...make(), window: { firstMs: ms, lastMs: ms } });

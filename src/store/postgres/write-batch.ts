@@ -1,35 +1,14 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { RecordBase, RecordBatch } from '../records.js';
-import { batchSize } from '../records.js';
+import { copyColumns, copyLines } from './copy-text.js';
 import { sqlState } from './errors.js';
 import { dayOfNs, type PartitionKeeper, type PartitionedTable } from './partitions.js';
 import { inTransaction, timed } from './pool.js';
-import { eventColumns, pointColumns, spanColumns, toPgJson, toRow, type Column } from './rows.js';
-import { writeSeen, type SeenCache } from './seen.js';
-
-/** Rows per INSERT: large enough to amortize the round trip, small enough to keep one JSON parameter modest. */
-const CHUNK_ROWS = 2000;
-
-/**
- * INSERT … SELECT FROM json_to_recordset: two parameters (rows, tenant) for any number
- * of rows. `ts`, the partition key, is derived from time_ns (always ≥ 0, so integer
- * division floors, as partitions.ts does).
- */
-function insertSql<R>(table: PartitionedTable, columns: readonly Column<R>[]): string {
-  const names = columns.map(([n]) => n).join(', ');
-  const fields = columns.map(([, t], i) => `c${i} ${t}`).join(', ');
-  const timeNs = columns.findIndex(([n]) => n === 'time_ns');
-  return `INSERT INTO ${table} (tenant_id, ts, ${names})
-SELECT $2, timestamptz '1970-01-01 00:00:00+00' + (r.c${timeNs} / 1000) * interval '1 microsecond', ${columns.map((_, i) => `r.c${i}`).join(', ')}
-FROM json_to_recordset($1::json) AS r(${fields})
-ON CONFLICT DO NOTHING`;
-}
-
-const statements: Record<PartitionedTable, { name: string; text: string }> = {
-  events: { name: 'insert-events', text: insertSql('events', eventColumns) },
-  metric_points: { name: 'insert-metric-points', text: insertSql('metric_points', pointColumns) },
-  spans: { name: 'insert-spans', text: insertSql('spans', spanColumns) },
-};
+import { type Column, eventColumns, pointColumns, spanColumns } from './rows.js';
+import { type SeenCache, type SeenUpdates, mergeSeen, writeSeen } from './seen.js';
 
 export interface WriteContext {
   pool: pg.Pool;
@@ -42,55 +21,93 @@ export interface WriteContext {
   timeoutMs: number;
 }
 
+/** One writeBatch call, serialized for COPY, ready to be written alone or with others in one transaction. */
+export interface PreparedBatch {
+  tenantId: string;
+  copies: { table: PartitionedTable; data: Buffer }[];
+  days: Map<PartitionedTable, Set<number>>;
+  seen: SeenUpdates;
+  /** Size of the COPY data, to bound what one transaction carries. */
+  bytes: number;
+}
+
+const tables: { table: PartitionedTable; columns: readonly Column<never>[]; pick: (b: RecordBatch) => readonly RecordBase[] }[] = [
+  { table: 'events', columns: eventColumns as readonly Column<never>[], pick: (b) => b.events },
+  { table: 'metric_points', columns: pointColumns as readonly Column<never>[], pick: (b) => b.points },
+  { table: 'spans', columns: spanColumns as readonly Column<never>[], pick: (b) => b.spans },
+];
+const columnsOf = new Map(tables.map((t) => [t.table, copyColumns(t.columns)]));
+
 /**
- * Writes one batch in one transaction: every row, or (on any failure) none. Rows already
- * stored are skipped by the primary key, so a retried request changes nothing.
+ * Serializes a batch. Throws (RangeError) when a record cannot be stored, before
+ * anything is written, so that batch fails alone.
  */
-export async function writeBatch(ctx: WriteContext, tenantId: string, batch: RecordBatch): Promise<void> {
-  if (batchSize(batch) === 0) return;
-  const byTable: [PartitionedTable, RecordBase[]][] = [
-    ['events', batch.events],
-    ['metric_points', batch.points],
-    ['spans', batch.spans],
-  ];
+export function prepareBatch(seen: SeenCache, tenantId: string, batch: RecordBatch): PreparedBatch {
+  const copies: PreparedBatch['copies'] = [];
   const days = new Map<PartitionedTable, Set<number>>();
-  for (const [table, records] of byTable) {
+  let bytes = 0;
+  for (const { table, columns, pick } of tables) {
+    const records = pick(batch);
+    if (records.length === 0) continue;
     const set = new Set<number>();
     for (const r of records) {
       if (r.tenantId !== tenantId) throw new Error(`record ${r.id} belongs to tenant ${r.tenantId}, not ${tenantId}`);
       set.add(dayOfNs(r.timeNs));
     }
-    if (set.size > 0) days.set(table, set);
+    days.set(table, set);
+    const data = copyLines(columns as readonly Column<RecordBase>[], tenantId, records);
+    copies.push({ table, data });
+    bytes += data.length;
   }
-  const chunks = [
-    ...chunked('events', batch.events, eventColumns),
-    ...chunked('metric_points', batch.points, pointColumns),
-    ...chunked('spans', batch.spans, spanColumns),
-  ];
-  const seen = ctx.seen.pending(tenantId, byTable.flatMap(([, records]) => records));
+  return { tenantId, copies, days, seen: seen.pending(tenantId, tables.flatMap((t) => t.pick(batch))), bytes };
+}
 
-  const startedAt = Date.now();
+/**
+ * `direct`: COPY straight into the table, the fast path; a record that is already stored
+ * makes it fail with a unique violation (23505). `staged`: COPY into a temporary table,
+ * then INSERT … ON CONFLICT DO NOTHING, which skips stored records (retried deliveries).
+ */
+export type CopyMode = 'direct' | 'staged';
+
+async function copyIn(client: pg.PoolClient, table: string, columns: string, data: Buffer[], timeoutMs: number): Promise<void> {
+  const stream = Object.assign(copyFrom(`COPY ${table} (${columns}) FROM STDIN`), { query_timeout: timeoutMs });
+  await pipeline(Readable.from(data), client.query(stream));
+}
+
+/**
+ * Writes the batches of a group in one transaction: every row of every batch, or (on any
+ * failure) none. The caller decides what a failure means for each batch.
+ */
+export async function writeGroup(ctx: WriteContext, group: readonly PreparedBatch[], mode: CopyMode): Promise<void> {
+  const days = new Map<PartitionedTable, Set<number>>();
+  for (const b of group) {
+    for (const [table, set] of b.days) {
+      const all = days.get(table) ?? new Set<number>();
+      for (const d of set) all.add(d);
+      days.set(table, all);
+    }
+  }
+  const seen = mergeSeen(group.map((b) => ({ tenantId: b.tenantId, updates: b.seen })));
   const attempt = async () => {
     await ctx.partitions.ensure(days);
     await inTransaction(
       ctx.pool,
       'store the records',
       async (client) => {
-        // Each chunk is serialized while the server inserts the one before: on two cores
-        // that hides most of the JSON work.
-        let json = chunks[0]?.json();
-        for (let i = 0; i < chunks.length; i++) {
-          const c = chunks[i] as Chunk;
-          const sent = client.query(timed({ ...statements[c.table], values: [json, tenantId] }, ctx.timeoutMs));
-          try {
-            json = chunks[i + 1]?.json();
-          } catch (err) {
-            await sent.catch(() => undefined);
-            throw err;
+        for (const { table } of tables) {
+          const data = group.flatMap((b) => b.copies.filter((c) => c.table === table).map((c) => c.data));
+          if (data.length === 0) continue;
+          const columns = columnsOf.get(table) as string;
+          if (mode === 'direct') {
+            await copyIn(client, table, columns, data, ctx.timeoutMs);
+            continue;
           }
-          await sent;
+          const stage = `stage_${table}`;
+          await client.query(timed({ text: `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table}) ON COMMIT DELETE ROWS` }, ctx.timeoutMs));
+          await copyIn(client, stage, columns, data, ctx.timeoutMs);
+          await client.query(timed({ text: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${stage} ON CONFLICT DO NOTHING` }, ctx.timeoutMs));
         }
-        await writeSeen(client, tenantId, seen, ctx.timeoutMs);
+        for (const [tenantId, updates] of seen) await writeSeen(client, tenantId, updates, ctx.timeoutMs);
       },
       ctx.timeoutMs,
     );
@@ -104,20 +121,7 @@ export async function writeBatch(ctx: WriteContext, tenantId: string, batch: Rec
     ctx.partitions.forget();
     await attempt();
   }
-  ctx.seen.remember(seen, startedAt);
 }
 
-interface Chunk {
-  table: PartitionedTable;
-  /** The rows as the JSON parameter; throws RangeError for a time PostgreSQL cannot hold. */
-  json(): string;
-}
-
-function chunked<R>(table: PartitionedTable, records: readonly R[], columns: readonly Column<R>[]): Chunk[] {
-  const out: Chunk[] = [];
-  for (let i = 0; i < records.length; i += CHUNK_ROWS) {
-    const slice = records.slice(i, i + CHUNK_ROWS);
-    out.push({ table, json: () => toPgJson(slice.map((r) => toRow(columns, r))) });
-  }
-  return out;
-}
+/** True when a direct COPY failed because a record is already stored. */
+export const isDuplicate = (err: unknown): boolean => sqlState((err as { cause?: unknown }).cause ?? err) === '23505' || sqlState(err) === '23505';
