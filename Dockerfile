@@ -47,7 +47,7 @@ USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 4317 4318 8080
 # node, because the slim image has no curl; over https when the servers have TLS (the certificate is the
-# server's own, so it is not verified here). With mTLS (TLS_CLIENT_CA_FILE) /healthz needs a client certificate.
+# server's own, so it is not verified here); on BIND_HOST when the servers listen on one address only. With mTLS (TLS_CLIENT_CA_FILE) /healthz needs a client certificate.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "const e = process.env; require(e.TLS_CERT_FILE ? 'https' : 'http').get({ host: '127.0.0.1', port: e.API_PORT || 8080, path: '/healthz', rejectUnauthorized: false, timeout: 4000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).on('timeout', () => process.exit(1))"]
+  CMD ["node", "-e", "const e = process.env; const any = !e.BIND_HOST || e.BIND_HOST === '0.0.0.0' || e.BIND_HOST === '::'; require(e.TLS_CERT_FILE ? 'https' : 'http').get({ host: any ? '127.0.0.1' : e.BIND_HOST, port: e.API_PORT || 8080, path: '/healthz', rejectUnauthorized: false, timeout: 4000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).on('timeout', () => process.exit(1))"]
 CMD ["node", "dist/main.js"]

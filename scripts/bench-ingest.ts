@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
 import { openBenchDb } from './bench/bench-db.js';
 import { buildServer } from './bench/build-server.js';
 import { printIngestReport } from './bench/ingest-report.js';
@@ -25,7 +26,7 @@ const { values: args } = parseArgs({
     seats: { type: 'string', default: '2000' },
     'max-batch': { type: 'string', default: '512' },
     'overload-factor': { type: 'string', default: '4' },
-    'overload-inflight-mb': { type: 'string', default: '32' },
+    'overload-inflight-mb': { type: 'string' },
     'no-half-rate': { type: 'boolean', default: false },
     'no-overload': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
@@ -36,7 +37,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`usage: npm run bench:ingest -- [--duration s] [--warmup s] [--workers n] [--concurrency n per worker]
   [--protocols grpc,http/protobuf,http/json] [--seats n] [--max-batch n] [--overload-factor x]
-  [--overload-inflight-mb n] [--no-half-rate] [--no-overload] [--cpu-prof dir (both servers, compiled with esbuild)] [--keep (temp dir)]\n`);
+  [--overload-inflight-mb n (default: the service's MAX_INFLIGHT_BYTES)] [--no-half-rate] [--no-overload] [--cpu-prof dir (both servers, compiled with esbuild)] [--keep (temp dir)]\n`);
   process.exit(0);
 }
 const num = (s: string | undefined) => Number(s);
@@ -105,7 +106,8 @@ log(`servers stopped (lifetime CPU ${servers.map((s) => s.cpuSeconds.toFixed(0))
 
 let overload: { inflightMb: number; startRssMb: number; lifetimeMaxRssMb: number } | null = null;
 if (!args['no-overload'] && sustainable > 0) {
-  const inflightMb = num(args['overload-inflight-mb']);
+  // The service's own MAX_INFLIGHT_BYTES unless --overload-inflight-mb says otherwise.
+  const inflightMb = args['overload-inflight-mb'] === undefined ? loadConfig({}).MAX_INFLIGHT_BYTES / 1048576 : num(args['overload-inflight-mb']);
   const server = await startServer({ ...common, name: 'durable-overload', decodeOnly: false, logFile: path.join(logDir, 'overload.log'),
     env: { MAX_INFLIGHT_BYTES: String(inflightMb * 1024 * 1024), RETRY_AFTER_SECONDS: '1' } });
   log(`overload server RSS at start: ${server.startRssMb.toFixed(0)} MB`);

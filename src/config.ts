@@ -36,8 +36,12 @@ export const configSchema = z
 
     /** Largest request body, checked before and after decompression (OTLP recommends 64 MiB). */
     MAX_REQUEST_BYTES: positiveInt(64 * 1024 * 1024),
-    /** Bytes of request bodies held at once; past it new requests get UNAVAILABLE / 503. */
-    MAX_INFLIGHT_BYTES: positiveInt(256 * 1024 * 1024),
+    /**
+     * Bytes of request bodies held at once; past it new requests get UNAVAILABLE / 503. The
+     * process holds about three times this at the most (the bodies, and their records as
+     * the store's write buffers until committed).
+     */
+    MAX_INFLIGHT_BYTES: positiveInt(64 * 1024 * 1024),
     /** Seconds a client is told to wait (RetryInfo / Retry-After) when the store or the server is busy. */
     RETRY_AFTER_SECONDS: positiveInt(5),
     /** How long a token lookup is cached; a revocation takes effect within this time. */
@@ -63,6 +67,8 @@ export const configSchema = z
     GRPC_MAX_CONNECTION_IDLE_MS: positiveInt(10 * 60 * 1000),
     GRPC_KEEPALIVE_TIME_MS: positiveInt(60 * 1000),
     GRPC_KEEPALIVE_TIMEOUT_MS: positiveInt(20 * 1000),
+    /** HTTP/2 streams (calls at once) per gRPC connection. */
+    GRPC_MAX_CONCURRENT_STREAMS: positiveInt(32),
     HTTP_REQUEST_TIMEOUT_MS: positiveInt(60 * 1000),
     HTTP_HEADERS_TIMEOUT_MS: positiveInt(15 * 1000),
     HTTP_KEEPALIVE_TIMEOUT_MS: positiveInt(65 * 1000),

@@ -47,12 +47,10 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const exporter = createExporter({ store, auth, config, logger, metrics, decodeOnly: options.decodeOnly ?? false });
   const tls = loadTls(config);
 
-  const grpc = await startGrpcServer({ config, exporter, inflight, logger, metrics, credentials: grpcCredentials(tls) });
-  const http = await startHttpServer({ config, exporter, inflight, logger, metrics, tls });
-  const api = await startApiServer({
-    config, store, auth, logger, metrics, tls,
-    ready: () => store.ping().then(() => true, () => false),
-  });
+  const ready = () => store.ping().then(() => true, () => false);
+  const grpc = await startGrpcServer({ config, exporter, inflight, logger, metrics, credentials: grpcCredentials(tls), ready });
+  const http = await startHttpServer({ config, exporter, auth, inflight, logger, metrics, tls });
+  const api = await startApiServer({ config, store, auth, logger, metrics, tls, ready });
   logger.info({ grpc: grpc.port, http: http.port, api: api.port, store: store.kind }, 'ai-usage-receiver listening');
   const scheduler: PipelineScheduler | null = config.PIPELINE_ENABLED
     ? await startPipelineScheduler({ store, backend: opened.schedulerBackend(), config, logger, metrics })

@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { sendLogs } from './support/otel.js';
 import { freePort, tempDataDir } from './support/postgres.js';
 
 const run = promisify(execFile);
@@ -148,5 +149,75 @@ describe('first start and the ai-usage CLI', function () {
     const status = JSON.parse((await cli('status', '--tenant', 'acme', '--json')).stdout) as Record<string, unknown>;
     expect(status).to.include({ tenant: 'acme' });
     expect(status['seats']).to.be.a('number');
+  });
+
+  it('prints usage as the API answers it (--json, csv, table), status with its fields, and refuses days past retention', async () => {
+    const day = new Date().toISOString().slice(0, 10);
+    const dayBefore = (n: number) => new Date(Date.parse(day) - n * 86_400_000).toISOString().slice(0, 10);
+    expect((await cli('tenants', 'create', 'brief', '--retention-days', '1', '--json')).code).to.equal(0);
+    const token = async (scope: string) => (JSON.parse((await cli('tokens', 'create', '--tenant', 'brief', '--scope', scope, '--json')).stdout) as { token: string }).token;
+    const [ingest, read] = [await token('ingest'), await token('read')];
+    const kim = { 'user.email': 'kim@example.com', 'user.id': 'install-k', 'session.id': 'k1' };
+    const lou = { 'user.id': 'install-l', 'session.id': 'l1' };
+    const api = (who: object, model: string, cost: number, input: number) => ({
+      body: 'claude_code.api_request',
+      attributes: { ...who, 'event.name': 'api_request', model, cost_usd: cost, input_tokens: input, output_tokens: 3, cache_read_tokens: 0, cache_creation_tokens: 0 },
+    });
+    const sent = await sendLogs('http/json', { grpc: `http://127.0.0.1:${env['OTLP_GRPC_PORT']}`, http: `http://127.0.0.1:${env['OTLP_HTTP_PORT']}` }, ingest, { 'service.name': 'claude-code' }, [
+      { body: 'claude_code.user_prompt', attributes: { ...kim, 'event.name': 'user_prompt', 'prompt.id': 'a' } },
+      { body: 'claude_code.user_prompt', attributes: { ...kim, 'event.name': 'user_prompt', 'prompt.id': 'b' } },
+      api(kim, 'opus', 0.5, 100),
+      { body: 'claude_code.user_prompt', attributes: { ...lou, 'event.name': 'user_prompt', 'prompt.id': 'c' } },
+      api(lou, 'haiku', 0.0625, 10),
+    ]);
+    expect(sent.ok, String(sent.error)).to.equal(true);
+    const run = await cli('pipeline', 'run', '--tenant', 'brief', '--from', day, '--to', day, '--json');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(JSON.parse(run.stdout)).to.include({ tenant: 'brief', from: day, to: day, days: 1 });
+
+    const fromApi = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${env['API_PORT']}${path}`, { headers: { authorization: `Bearer ${read}` } });
+      expect(res.status).to.equal(200);
+      return res.text();
+    };
+    for (const by of ['seat', 'model', 'surface']) {
+      const cliJson = await cli('usage', '--tenant', 'brief', '--from', day, '--to', day, '--by', by, '--json');
+      expect(cliJson.code, cliJson.stderr).to.equal(0);
+      expect(JSON.parse(cliJson.stdout), `--by ${by} --json`).to.deep.equal(JSON.parse(await fromApi(`/api/v1/usage/daily?from=${day}&to=${day}&by=${by}`)));
+      const csv = await cli('usage', '--tenant', 'brief', '--from', day, '--to', day, '--by', by, '--format', 'csv');
+      expect(csv.stdout, `--by ${by} --format csv`).to.equal(await fromApi(`/api/v1/usage/daily?from=${day}&to=${day}&by=${by}&format=csv`));
+    }
+    const seats = JSON.parse(await fromApi(`/api/v1/usage/daily?from=${day}&to=${day}&by=seat`)) as { rows: Record<string, unknown>[] };
+    expect(seats.rows.map((r) => [r['seat'], r['sessions'], r['prompts'], r['costUsd'], r['inputTokens']])).to.deep.equal([
+      ['kim@example.com', 1, 2, 0.5, 100],
+      ['user:install-l', 1, 1, 0.0625, 10],
+    ]);
+    const table = (await cli('usage', '--tenant', 'brief', '--from', day, '--to', day)).stdout.trimEnd().split('\n').map((l) => l.split(/\s+/));
+    expect(table).to.deep.equal([
+      ['day', 'seat', 'sessions', 'costUsd', 'inputTokens', 'outputTokens', 'linesAdded', 'commits', 'prompts', 'toolCalls'],
+      [day, 'kim@example.com', '1', '0.5', '100', '3', '0', '0', '2', '0'],
+      [day, 'user:install-l', '1', '0.0625', '10', '3', '0', '0', '1', '0'],
+    ]);
+
+    const status = JSON.parse((await cli('status', '--tenant', 'brief', '--json')).stdout) as Record<string, unknown>;
+    expect(status).to.deep.equal(JSON.parse(await fromApi('/api/v1/connect/status')));
+    expect(Object.keys(status).sort()).to.deep.equal(['lastReceivedAt', 'receiving', 'seats', 'surfaces', 'tenant']);
+    expect(status).to.include({ tenant: 'brief', receiving: true, seats: 2 });
+    const surfaces = status['surfaces'] as { surface: string; lastSeenAt: string }[];
+    expect(surfaces.map((s) => s.surface)).to.deep.equal(['claude_code']);
+    expect(Date.now() - Date.parse(surfaces[0]?.lastSeenAt ?? '')).to.be.within(0, 120_000);
+    expect(status['lastReceivedAt']).to.equal(surfaces[0]?.lastSeenAt);
+    const text = (await cli('status', '--tenant', 'brief')).stdout.split('\n');
+    expect(text[0]).to.equal('Receiving from 2 seat(s)');
+    expect(text[1]?.split(/\s+/)).to.deep.equal(['surface', 'lastSeenAt']);
+    expect(text[2]?.split(/\s+/)).to.deep.equal(['claude_code', surfaces[0]?.lastSeenAt]);
+
+    // Retention 1: yesterday is the oldest day with all its raw records; older days are refused, nothing runs.
+    const refused = await cli('pipeline', 'run', '--tenant', 'brief', '--from', dayBefore(3), '--to', day, '--json');
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stdout).to.equal('');
+    expect(refused.stderr).to.include(`error: cannot recompute ${dayBefore(3)}`);
+    expect(refused.stderr).to.include(`the first day that can be recomputed is ${dayBefore(1)}`);
+    expect((await cli('pipeline', 'run', '--tenant', 'brief', '--from', dayBefore(1), '--to', day)).stdout).to.match(/^recomputed 2 day\(s\) for brief in \d+ ms\n$/);
   });
 });

@@ -1,27 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { startEmbeddedPostgres } from '../src/store/postgres/index.js';
+import { type TestBrowser, launchBrowser, parseCsv, todayIn, addDays } from './support/browser.js';
 import { type Endpoints, type LogSpec, sendLogs, sendMetrics } from './support/otel.js';
-import { freePort } from './support/postgres.js';
+import { type TestPostgres, freePort, startTestPostgres, testLogger } from './support/postgres.js';
 import { type TestService, startTestService } from './support/service.js';
 import { eventually } from './support/usage.js';
 
 /**
- * The dashboard in a real Chromium against the real service: sign in, issue an
- * ingest token, send telemetry through the real OTel exporters to the endpoints
- * the page shows, watch Connect turn green, recompute and read the charts and
- * the seat table, download the CSV, revoke the token, sign out.
+ * The dashboard in a real Chromium against the real service: sign in (and the tokens that may not), issue an
+ * ingest token, check and copy every line of the setup, send telemetry through the real OTel exporters to the
+ * endpoints the page shows, watch Connect turn green and the token's last use appear, recompute and read the
+ * charts and the seat table, pick ranges, filter and download the CSV, see the error state while the database
+ * is away and Retry once it is back, rotate tokens (the admin's own too), revoke, sign in with a read token.
  */
-
-const CHROMIUM = '/usr/bin/chromium';
-const root = fileURLToPath(new URL('..', import.meta.url));
-const shotsDir = path.join(root, 'test-output', 'screenshots');
 
 /** Seats as the pipeline labels them, with what each one sends. */
 const seats = {
@@ -30,104 +25,86 @@ const seats = {
   carol: 'carol@example.com',
 } as const;
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
+/** What Claude Code needs, spelled out here rather than taken from the code under test. */
+const expectedEnv = (protocol: string, endpoint: string, token: string): Record<string, string> => ({
+  CLAUDE_CODE_ENABLE_TELEMETRY: '1',
+  OTEL_METRICS_EXPORTER: 'otlp',
+  OTEL_LOGS_EXPORTER: 'otlp',
+  OTEL_TRACES_EXPORTER: 'otlp',
+  CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: '1',
+  OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+  OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+  OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${token}`,
+  OTEL_RESOURCE_ATTRIBUTES: 'tenant.id=acme',
+});
 
-/** Builds dist/dashboard unless it is newer than everything it is built from. */
-function ensureDashboardBuilt(): void {
-  const built = path.join(root, 'dist', 'dashboard', 'index.html');
-  const sources = Math.max(
-    newestMtime(path.join(root, 'src', 'dashboard')),
-    statSync(path.join(root, 'src', 'api', 'setup-snippets.ts')).mtimeMs,
-    statSync(path.join(root, 'scripts', 'build-dashboard.mjs')).mtimeMs,
-  );
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [path.join(root, 'scripts', 'build-dashboard.mjs')], { cwd: root, stdio: 'pipe' });
-}
-
-/** RFC 4180 records: CRLF line ends, fields quoted when they hold a comma, quote or line break. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  const field = /("(?:[^"]|"")*"|[^",\r\n]*)(,|\r\n)/y;
-  let record: string[] = [];
-  while (field.lastIndex < text.length) {
-    const m = field.exec(text);
-    if (!m) throw new Error(`not CSV at offset ${field.lastIndex}: ${text.slice(field.lastIndex, field.lastIndex + 40)}`);
-    const raw = m[1] ?? '';
-    record.push(raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw);
-    if (m[2] === '\r\n') {
-      records.push(record);
-      record = [];
-    }
-  }
-  return records;
+/** Runs the `export …` lines in a real POSIX shell and reads the variables back, so the quoting is proven. */
+function shellEnv(lines: string, names: readonly string[]): Record<string, string> {
+  const script = `${lines}\n${names.map((n) => `printf '%s\\0' "$${n}"`).join('\n')}\n`;
+  const values = execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8' }).split('\0');
+  return Object.fromEntries(names.map((n, i) => [n, values[i] ?? '']));
 }
 
 const api = async (svc: TestService, token: string, method: string, urlPath: string): Promise<Response> =>
   fetch(`${svc.urls.api}${urlPath}`, { method, headers: { authorization: `Bearer ${token}` } });
 
+const mediumDay = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' });
+const formatDay = (day: string): string => mediumDay.format(new Date(`${day}T00:00:00Z`));
+
 describe('dashboard in a real browser', function () {
-  this.timeout(60_000);
+  this.timeout(90_000);
+  let pg: TestPostgres;
   let svc: TestService;
-  let context: BrowserContext;
+  let browser: TestBrowser;
   let page: Page;
   let adminToken: string;
   let ingestToken = '';
   let endpoints: Endpoints;
-  const pageErrors: string[] = [];
   const started = Date.now();
-
-  const shot = async (name: string): Promise<void> => {
-    // Focus may have scrolled the page; a full-page shot taken scrolled draws the sticky header mid-page.
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
-  };
   const testId = (id: string) => page.getByTestId(id);
+  const shot = (name: string) => browser.shot(name);
+  const today = todayIn('UTC');
+
+  /** Clicks a copy button and returns what landed on the clipboard. */
+  const copied = async (button: string): Promise<string> => {
+    await page.evaluate(() => navigator.clipboard.writeText(''));
+    await testId(button).click();
+    await testId(button).filter({ hasText: 'Copied' }).waitFor();
+    return page.evaluate(() => navigator.clipboard.readText());
+  };
+  const seatRows = () => testId('seat-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-seat')));
+  const downloadCsv = async (): Promise<{ name: string; records: string[][] }> => {
+    const [download] = await Promise.all([page.waitForEvent('download'), testId('csv-export').click()]);
+    const csv = await fs.readFile(await download.path(), 'utf8');
+    expect(csv.endsWith('\r\n')).to.equal(true);
+    return { name: download.suggestedFilename(), records: parseCsv(csv) };
+  };
+  const rangeShown = async (): Promise<{ from: string; to: string }> => ({
+    from: await testId('usage-from').inputValue(),
+    to: await testId('usage-to').inputValue(),
+  });
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: this test drives Debian's chromium. Install it with \`apt-get install chromium\`.`);
-    }
-    ensureDashboardBuilt();
-    await fs.mkdir(shotsDir, { recursive: true });
+    // A PostgreSQL of its own: the error-state test stops it.
+    pg = await startTestPostgres('browser');
     // Real ports, not 0: the page shows the OTLP endpoints from the configured ports, and the exporters use them.
     const [grpc, http, apiPort] = [await freePort(), await freePort(), await freePort()];
-    svc = await startTestService({ OTLP_GRPC_PORT: String(grpc), OTLP_HTTP_PORT: String(http), API_PORT: String(apiPort) });
+    svc = await startTestService({
+      DATABASE_URL: pg.handle.url, OTLP_GRPC_PORT: String(grpc), OTLP_HTTP_PORT: String(http), API_PORT: String(apiPort),
+    });
     adminToken = await svc.token('acme', 'admin');
-    const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ai-usage-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 900 },
-      acceptDownloads: true,
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      // The browser logs every 401 answer as a failed resource load; those are expected (bad token, revoked).
-      if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
-    });
+    browser = await launchBrowser(svc.urls.api);
+    page = browser.page;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await svc?.close();
+    await pg?.destroy();
     console.log(`      dashboard browser test: ${Date.now() - started} ms`);
   });
 
-  it('signs in with an admin token, after refusing a bad one', async () => {
+  it('refuses a bad token and an ingest token at sign-in, then signs in with an admin token', async () => {
     await page.goto(`${svc.urls.api}/`);
     await testId('signin-token').waitFor();
     await shot('01-signin');
@@ -137,6 +114,14 @@ describe('dashboard in a real browser', function () {
     await testId('signin-error').filter({ hasText: /not valid/ }).waitFor();
     await shot('02-signin-error');
 
+    // An ingest token is real and active, but only sends telemetry.
+    await testId('signin-token').fill(await svc.token('globex', 'ingest'));
+    await testId('signin-submit').click();
+    await testId('signin-error').filter({ hasText: /cannot sign in|ingest token/ }).waitFor();
+    expect(await testId('who-tenant').count()).to.equal(0);
+    expect(await page.evaluate(() => sessionStorage.getItem('ai-usage.token'))).to.equal(null);
+    await shot('02b-signin-ingest-refused');
+
     await testId('signin-token').fill(adminToken);
     await testId('signin-submit').click();
     await testId('who-tenant').waitFor();
@@ -144,7 +129,7 @@ describe('dashboard in a real browser', function () {
     expect(await testId('who-scope').textContent()).to.equal('admin');
   });
 
-  it('shows the waiting state, issues an ingest token once, and fills it into the setup', async () => {
+  it('shows the waiting state, issues an ingest token once and copies it', async () => {
     await page.locator('[data-testid="connect-status"][data-state="waiting"]').waitFor();
     expect(await testId('connect-status-text').textContent()).to.match(/Waiting for the first data/);
     expect(await testId('setup-tenant').textContent()).to.equal('acme');
@@ -162,6 +147,7 @@ describe('dashboard in a real browser', function () {
     await testId('token-once-value').waitFor();
     ingestToken = (await testId('token-once-value').textContent()) ?? '';
     expect(ingestToken).to.match(/^aiu_/);
+    expect(await copied('token-once-copy')).to.equal(ingestToken);
     await page.locator('[data-testid="token-row"][data-scope="ingest"][data-status="active"]').waitFor();
     await shot('04-token-issued-once');
 
@@ -172,28 +158,45 @@ describe('dashboard in a real browser', function () {
     await page.locator('[data-testid="token-row"][data-scope="ingest"]').waitFor();
     expect(await testId('token-once').count()).to.equal(0);
     expect(await testId('token-rows').textContent()).not.to.contain(ingestToken);
+  });
 
-    const settings = (await testId('setup-managed-settings').textContent()) ?? '';
-    const env = JSON.parse(settings).env as Record<string, string>;
-    expect(env['OTEL_EXPORTER_OTLP_HEADERS']).to.equal(`Authorization=Bearer ${ingestToken}`);
-    expect(env['OTEL_RESOURCE_ATTRIBUTES']).to.equal('tenant.id=acme');
-    expect(env['OTEL_EXPORTER_OTLP_ENDPOINT']).to.equal(svc.urls.grpc);
-    const envLines = (await testId('setup-env').textContent()) ?? '';
-    expect(envLines).to.contain(`export OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer ${ingestToken}'`);
-    expect(envLines).to.contain('export OTEL_RESOURCE_ATTRIBUTES=tenant.id=acme');
-    expect(await testId('setup-cowork-headers').textContent()).to.equal(`Authorization=Bearer ${ingestToken}`);
-    expect(await testId('setup-cowork-protocol').textContent()).to.equal('http/protobuf');
+  it('fills every line of the setup with the token and copies each of them', async () => {
     endpoints = {
       grpc: (await testId('setup-grpc-endpoint').textContent()) ?? '',
       http: (await testId('setup-http-endpoint').textContent()) ?? '',
     };
     expect(endpoints).to.deep.equal({ grpc: svc.urls.grpc, http: svc.urls.http });
+    expect(await copied('setup-tenant-copy')).to.equal('acme');
+    expect(await copied('setup-grpc-endpoint-copy')).to.equal(svc.urls.grpc);
+    expect(await copied('setup-http-endpoint-copy')).to.equal(svc.urls.http);
+    for (const [radio, protocol, endpoint] of [['setup-protocol-grpc', 'grpc', svc.urls.grpc], ['setup-protocol-http', 'http/protobuf', svc.urls.http]] as const) {
+      await testId(radio).check();
+      const want = expectedEnv(protocol, endpoint, ingestToken);
+      await testId('setup-managed-settings').filter({ hasText: `"OTEL_EXPORTER_OTLP_PROTOCOL": "${protocol}"` }).waitFor();
+      const settings = (await testId('setup-managed-settings').textContent()) ?? '';
+      // The whole file: exactly these variables, in this order, nothing else.
+      expect(JSON.parse(settings)).to.deep.equal({ env: want });
+      expect(Object.keys((JSON.parse(settings) as { env: object }).env)).to.deep.equal(Object.keys(want));
+      expect(await copied('setup-managed-settings-copy')).to.equal(settings);
+      // Every environment line, and the values a shell reads from them.
+      const lines = (await testId('setup-env').textContent()) ?? '';
+      expect(lines.split('\n').filter((l) => l !== '').map((l) => l.replace(/^export ([A-Z_]+)=.*$/, '$1'))).to.deep.equal(Object.keys(want));
+      expect(shellEnv(lines, Object.keys(want))).to.deep.equal(want);
+      expect(await copied('setup-env-copy')).to.equal(lines);
+    }
+    // Cowork: HTTP only, whichever protocol Claude Code's snippet shows.
+    await testId('setup-protocol-grpc').check();
+    expect(await testId('setup-cowork-endpoint').textContent()).to.equal(svc.urls.http);
+    expect(await testId('setup-cowork-protocol').textContent()).to.equal('http/protobuf');
+    expect(await testId('setup-cowork-headers').textContent()).to.equal(`Authorization=Bearer ${ingestToken}`);
+    expect(await copied('setup-cowork-endpoint-copy')).to.equal(svc.urls.http);
+    expect(await copied('setup-cowork-protocol-copy')).to.equal('http/protobuf');
+    expect(await copied('setup-cowork-headers-copy')).to.equal(`Authorization=Bearer ${ingestToken}`);
     await testId('setup-protocol-http').check();
-    expect(JSON.parse((await testId('setup-managed-settings').textContent()) ?? '').env['OTEL_EXPORTER_OTLP_ENDPOINT']).to.equal(svc.urls.http);
     await shot('05-connect-setup-filled');
   });
 
-  it('turns green when a real OTel exporter sends with that token', async () => {
+  it('turns green when a real OTel exporter sends with that token, and shows when the token was last used', async () => {
     const code = { 'service.name': 'claude-code', 'service.version': '2.1.330' };
     const prompt = (email: string, session: string): LogSpec => ({
       body: 'claude_code.user_prompt',
@@ -207,6 +210,8 @@ describe('dashboard in a real browser', function () {
         input_tokens: input, output_tokens: output, cache_read_tokens: cacheRead, cache_creation_tokens: cacheCreation, duration_ms: 900,
       },
     });
+    expect(await page.locator('[data-testid="token-row"][data-scope="ingest"] [data-testid="token-last-used"]').textContent()).to.equal('never');
+    const sentAt = Date.now();
     const a = randomUUID();
     const b = randomUUID();
     const c = randomUUID();
@@ -217,7 +222,7 @@ describe('dashboard in a real browser', function () {
         request(seats.alice, a, 'claude-sonnet-4-5', 0.5, 1200, 300, 5000, 800),
         request(seats.alice, a, 'claude-sonnet-4-5', 0.75, 800, 450),
       ]),
-      // bob: Claude Code over http/json, events plus line, commit and edit-decision counters (no cost metric).
+      // bob: Claude Code over http/json, events plus session, line, commit and edit-decision counters (no cost metric).
       await sendLogs('http/json', endpoints, ingestToken, code, [
         prompt(seats.bob, b), prompt(seats.bob, b),
         request(seats.bob, b, 'claude-opus-4-1', 1.5, 2000, 900),
@@ -227,6 +232,8 @@ describe('dashboard in a real browser', function () {
           { value: 120, attributes: { 'session.id': b, 'user.email': seats.bob, type: 'added' } },
           { value: 30, attributes: { 'session.id': b, 'user.email': seats.bob, type: 'removed' } },
         ] },
+        // Sent once at the start of every session that has metrics on; with metrics, it is the session's only count.
+        { name: 'claude_code.session.count', points: [{ value: 1, attributes: { 'session.id': b, 'user.email': seats.bob } }] },
         { name: 'claude_code.commit.count', points: [{ value: 2, attributes: { 'session.id': b, 'user.email': seats.bob } }] },
         { name: 'claude_code.code_edit_tool.decision', points: [
           { value: 3, attributes: { 'session.id': b, 'user.email': seats.bob, decision: 'accept', tool_name: 'Edit' } },
@@ -249,12 +256,21 @@ describe('dashboard in a real browser', function () {
     const surfaces = testId('connect-surface');
     expect(await surfaces.evaluateAll((els) => els.map((e) => e.getAttribute('data-surface')).sort())).to.deep.equal(['claude_code', 'cowork']);
     expect((await testId('connect-surface-name').allTextContents()).sort()).to.deep.equal(['Claude Code', 'Claude Cowork']);
+    // The tokens list refreshes with the status: the ingest token's last use appears without a reload.
+    const lastUsed = page.locator('[data-testid="token-row"][data-scope="ingest"] [data-testid="token-last-used"]');
+    await lastUsed.filter({ hasNotText: 'never' }).waitFor({ timeout: 20_000 });
+    const usedAt = Date.parse((await lastUsed.locator('time').getAttribute('datetime')) ?? '');
+    expect(usedAt).to.be.within(sentAt - 1000, Date.now());
     await shot('06-connect-receiving');
   });
 
   it('recomputes and shows the numbers sent in the charts and the seat table', async () => {
     await testId('nav-usage').click();
     await testId('usage-empty').waitFor();
+    // Today is rolled up too (the refresh job), not only days that have ended.
+    expect(await testId('usage-empty').textContent()).to.match(/refreshes today and yesterday through the day/);
+    expect(await testId('usage-zone').textContent()).to.match(/Days begin at midnight\s+UTC/);
+    expect(await rangeShown()).to.deep.equal({ from: addDays(today, -29), to: today });
     await shot('07-usage-empty');
 
     await testId('usage-recompute').click();
@@ -301,6 +317,13 @@ describe('dashboard in a real browser', function () {
     for (const id of ['cost', 'tokens', 'model-cost', 'model-tokens', 'active-seats', 'lines', 'commits-prs', 'acceptance']) {
       expect(await testId(`chart-${id}`).locator('canvas').count(), `chart ${id} drew nothing`).to.equal(1);
     }
+    // 22 columns do not fit 1,280 px: the page says so, and the right edge fades until scrolled to the end.
+    await testId('seat-scroll-hint').waitFor();
+    expect(await testId('seat-scroll').getAttribute('data-more-right')).to.equal('true');
+    await testId('seat-wrap').evaluate((el) => el.scrollTo({ left: el.scrollWidth }));
+    await page.locator('[data-testid="seat-scroll"][data-more-right="false"]').waitFor();
+    await testId('seat-wrap').evaluate((el) => el.scrollTo({ left: 0 }));
+    await page.locator('[data-testid="seat-scroll"][data-more-right="true"]').waitFor();
     // The legend of the model charts names both models.
     expect(await testId('chart-model-cost').textContent()).to.contain('claude-opus-4-1').and.contain('claude-sonnet-4-5');
     await shot('08-usage');
@@ -319,11 +342,9 @@ describe('dashboard in a real browser', function () {
     );
     const headers = await testId('seat-head').locator('[data-col]').allTextContents();
 
-    const [download] = await Promise.all([page.waitForEvent('download'), testId('csv-export').click()]);
-    expect(download.suggestedFilename()).to.match(/^usage-acme-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
-    const csv = await fs.readFile(await download.path(), 'utf8');
-    expect(csv.endsWith('\r\n')).to.equal(true);
-    const [head, ...lines] = parseCsv(csv);
+    const { name, records } = await downloadCsv();
+    expect(name).to.match(/^usage-acme-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
+    const [head, ...lines] = records;
     expect(head).to.deep.equal(headers.map((h) => h.replace(/[▲▼]$/, '')));
     // Same rows in the same order; the table adds thousands separators and a dash for "no value".
     const shown = tableRows.map((cells) => cells.map((cell) => (cell === '—' ? '' : cell.replace(/,/g, ''))));
@@ -332,12 +353,154 @@ describe('dashboard in a real browser', function () {
     await shot('09-usage-sorted-by-prompts');
   });
 
-  it('revokes the ingest token on the page, and ingest with it is refused', async () => {
+  it('filters the seats, and the CSV holds only the rows left', async () => {
+    await testId('seat-filter').fill('BOB');
+    await testId('seat-count').filter({ hasText: 'Showing 1 of 3 seats' }).waitFor();
+    expect(await seatRows()).to.deep.equal([seats.bob]);
+    const { records } = await downloadCsv();
+    expect(records.slice(1).map((r) => r[0])).to.deep.equal([seats.bob]);
+    expect(records[1]?.[(records[0] ?? []).indexOf('Cost (USD)')]).to.equal('1.50');
+    await shot('12-usage-filtered');
+
+    await testId('seat-filter').fill('nobody-like-this');
+    await testId('seat-count').filter({ hasText: 'Showing 0 of 3 seats' }).waitFor();
+    expect((await downloadCsv()).records.length).to.equal(1);
+    await testId('seat-filter').fill('');
+    await testId('seat-count').filter({ hasText: /^3 seats$/ }).waitFor();
+  });
+
+  it('switches ranges with the presets and with a custom From and To', async () => {
+    const tableRange = () => testId('seat-table').getAttribute('aria-label');
+    await testId('usage-preset-7').click();
+    await page.locator(`[data-testid="seat-table"][aria-label*="${addDays(today, -6)} to ${today}"]`).waitFor();
+    expect(await rangeShown()).to.deep.equal({ from: addDays(today, -6), to: today });
+    expect(await testId('usage-preset-7').getAttribute('aria-pressed')).to.equal('true');
+    expect(await testId('usage-preset-30').getAttribute('aria-pressed')).to.equal('false');
+
+    await testId('usage-preset-90').click();
+    await page.locator(`[data-testid="seat-table"][aria-label*="${addDays(today, -89)} to ${today}"]`).waitFor();
+    expect(await rangeShown()).to.deep.equal({ from: addDays(today, -89), to: today });
+    expect(await seatRows()).to.have.members(Object.values(seats));
+
+    // A custom range before any data: the empty state names it.
+    const from = addDays(today, -60);
+    const to = addDays(today, -40);
+    await testId('usage-from').fill(from);
+    await testId('usage-to').fill(to);
+    await testId('usage-apply').click();
+    await testId('usage-empty').waitFor();
+    expect(await testId('usage-empty').textContent()).to.contain(`between ${formatDay(from)} and ${formatDay(to)}`);
+    for (const n of [7, 30, 90]) expect(await testId(`usage-preset-${n}`).getAttribute('aria-pressed')).to.equal('false');
+    await shot('13-usage-custom-range-empty');
+
+    // From after To is refused on the page, and nothing is loaded.
+    await testId('usage-from').fill(today);
+    await testId('usage-to').fill(addDays(today, -1));
+    await testId('usage-apply').click();
+    await testId('usage-message').filter({ hasText: 'The start date is after the end date.' }).waitFor();
+    expect(await testId('usage-empty').count()).to.equal(1);
+
+    // A custom range that holds today: the seats are back, for exactly that range.
+    await testId('usage-from').fill(addDays(today, -2));
+    await testId('usage-to').fill(today);
+    await testId('usage-apply').click();
+    await page.locator(`[data-testid="seat-table"][aria-label*="${addDays(today, -2)} to ${today}"]`).waitFor();
+    expect(await tableRange()).to.contain(`${addDays(today, -2)} to ${today}`);
+    expect(await testId('usage-message').textContent()).to.equal('');
+    expect(await testId('kpi-cost').textContent()).to.equal('$2.85');
+    await testId('usage-preset-30').click();
+    await page.locator(`[data-testid="seat-table"][aria-label*="${addDays(today, -29)} to ${today}"]`).waitFor();
+  });
+
+  it('shows an error with Retry while the database is away, and the usage again after Retry', async function () {
+    this.timeout(120_000);
+    await pg.handle.stop();
+    try {
+      await testId('usage-preset-7').click();
+      await testId('usage-error').waitFor();
+      expect(await testId('usage-error-message').textContent()).to.match(/unavailable/i);
+      // Still signed in: a 503 is not a reason to leave.
+      expect(await testId('who-tenant').textContent()).to.equal('acme');
+      await shot('14-usage-error');
+    } finally {
+      pg.handle = await startEmbeddedPostgres({ dataDir: pg.dataDir, port: pg.port, logger: testLogger });
+    }
+    await eventually(async () => {
+      if ((await fetch(`${svc.urls.api}/readyz`)).status !== 200) throw new Error('not ready yet');
+    }, 30_000);
+    await testId('usage-retry').click();
+    await page.locator(`[data-testid="seat-table"][aria-label*="${addDays(today, -6)} to ${today}"]`).waitFor();
+    expect(await testId('usage-error').count()).to.equal(0);
+    expect(await seatRows()).to.have.members(Object.values(seats));
+  });
+
+  it('rotates the ingest token: the new one is shown once and fills the setup, the old one is refused', async () => {
     await testId('nav-connect').click();
-    const row = page.locator('[data-testid="token-row"][data-scope="ingest"]');
+    const active = page.locator('[data-testid="token-row"][data-scope="ingest"][data-status="active"]');
+    const oldId = await active.getAttribute('data-token-id');
+    const oldToken = ingestToken;
+    await active.locator('[data-testid="token-rotate"]').click();
+    expect(await active.locator('.confirm-text').textContent()).to.equal('Rotate? The old token stops working.');
+    await active.locator('[data-testid="token-confirm"]').click();
+    await testId('token-once').filter({ hasText: 'New ingest token rotated.' }).waitFor();
+    ingestToken = (await testId('token-once-value').textContent()) ?? '';
+    expect(ingestToken).to.match(/^aiu_/).and.not.equal(oldToken);
+    await page.locator(`[data-testid="token-row"][data-token-id="${oldId}"][data-status="revoked"]`).waitFor();
+    expect(await active.count()).to.equal(1);
+    expect(await active.getAttribute('data-token-id')).not.to.equal(oldId);
+    expect(await testId('setup-cowork-headers').textContent()).to.equal(`Authorization=Bearer ${ingestToken}`);
+    await shot('15-connect-token-rotated');
+
+    const send = (token: string) => sendLogs('http/json', endpoints, token, { 'service.name': 'claude-code' }, [
+      { body: 'claude_code.user_prompt', attributes: { 'event.name': 'user_prompt', 'session.id': randomUUID(), 'user.email': seats.alice, 'prompt.id': randomUUID() } },
+    ]);
+    const refused = await eventually(async () => {
+      const r = await send(oldToken);
+      if (r.ok) throw new Error('ingest still accepted the rotated-out token');
+      return r;
+    }, 5_000);
+    expect(refused.error?.code).to.equal(401);
+    expect((await send(ingestToken)).ok).to.equal(true);
+    await testId('token-once-dismiss').click();
+  });
+
+  it('rotates the admin token this tab signed in with, and carries on with the new one', async () => {
+    const own = page.locator('[data-testid="token-row"]', { has: testId('token-this-session') });
+    const oldId = await own.getAttribute('data-token-id');
+    expect(await own.getAttribute('data-scope')).to.equal('admin');
+    await own.locator('[data-testid="token-rotate"]').click();
+    expect(await own.locator('.confirm-text').textContent()).to.contain('This tab switches to the new one');
+    await own.locator('[data-testid="token-confirm"]').click();
+    await testId('token-once').filter({ hasText: 'New admin token rotated.' }).waitFor();
+    const newToken = (await testId('token-once-value').textContent()) ?? '';
+    expect(newToken).to.match(/^aiu_/).and.not.equal(adminToken);
+    await page.locator(`[data-testid="token-row"][data-token-id="${oldId}"][data-status="revoked"]`).waitFor();
+    expect(await own.getAttribute('data-token-id')).not.to.equal(oldId);
+    expect(await page.evaluate(() => sessionStorage.getItem('ai-usage.token'))).to.equal(newToken);
+    await shot('16-connect-admin-rotated');
+
+    const oldToken = adminToken;
+    adminToken = newToken;
+    await eventually(async () => {
+      if ((await api(svc, oldToken, 'GET', '/api/v1/whoami')).status !== 401) throw new Error('old admin token still works');
+    }, 5_000);
+    // Still signed in, through a status poll or two and on to another page, and after a reload.
+    await page.waitForTimeout(6_000);
+    expect(await testId('who-scope').textContent()).to.equal('admin');
+    await testId('nav-usage').click();
+    await testId('seat-table').waitFor();
+    await page.reload();
+    await testId('seat-table').waitFor();
+    expect(await testId('who-scope').textContent()).to.equal('admin');
+    await testId('nav-connect').click();
+  });
+
+  it('revokes the ingest token on the page, and ingest with it is refused', async () => {
+    const row = page.locator('[data-testid="token-row"][data-scope="ingest"][data-status="active"]');
+    const id = await row.getAttribute('data-token-id');
     await row.locator('[data-testid="token-revoke"]').click();
     await row.locator('[data-testid="token-confirm"]').click();
-    await page.locator('[data-testid="token-row"][data-scope="ingest"][data-status="revoked"]').waitFor();
+    await page.locator(`[data-testid="token-row"][data-token-id="${id}"][data-status="revoked"]`).waitFor();
     // The snippets forget the revoked token.
     await testId('setup-managed-settings').filter({ hasText: '<INGEST_TOKEN>' }).waitFor();
     await shot('10-connect-token-revoked');
@@ -352,6 +515,24 @@ describe('dashboard in a real browser', function () {
     expect(refused.error?.code).to.equal(401);
   });
 
+  it('signs in with a read token: usage and setup, but no Tokens card and no Recompute', async () => {
+    await testId('sign-out').click();
+    await testId('signin-token').fill(await svc.token('acme', 'read'));
+    await testId('signin-submit').click();
+    await testId('who-scope').filter({ hasText: 'read' }).waitFor();
+    await testId('setup-tenant').waitFor();
+    expect(await testId('setup-token-note').textContent()).to.contain('Ask an admin for an ingest token');
+    expect(await testId('tokens-slot').count()).to.equal(0);
+    expect(await page.locator('#tokens-card').count()).to.equal(0);
+    await shot('17-connect-read-token');
+
+    await testId('nav-usage').click();
+    await testId('seat-table').waitFor();
+    expect(await testId('usage-recompute').count()).to.equal(0);
+    expect(await seatRows()).to.have.members(Object.values(seats));
+    await shot('18-usage-read-token');
+  });
+
   it('signs out, and a reload shows sign-in', async () => {
     await testId('sign-out').click();
     await testId('signin-token').waitFor();
@@ -360,8 +541,8 @@ describe('dashboard in a real browser', function () {
     await testId('signin-token').waitFor();
     expect(await testId('who-tenant').count()).to.equal(0);
     await shot('11-signed-out');
-    // The admin token still works: signing out forgets it, it does not revoke it.
+    // The (rotated) admin token still works: signing out forgets it, it does not revoke it.
     expect((await api(svc, adminToken, 'GET', '/api/v1/whoami')).status).to.equal(200);
-    expect(pageErrors).to.deep.equal([]);
+    expect(browser.errors).to.deep.equal([]);
   });
 });

@@ -127,7 +127,26 @@ describe('fuzzing', function () {
     });
     afterEach(() => expect(unhandled).to.deep.equal([]));
 
-    const stored = async () => Number((await svc.sql<{ n: string }>(`SELECT count(*) AS n FROM events WHERE tenant_id = 'fuzz'`))[0]?.n);
+    /** Records of the fuzz tenant in all three tables: a refused request must add to none of them. */
+    const stored = async () => Number((await svc.sql<{ n: string }>(
+      `SELECT (SELECT count(*) FROM events WHERE tenant_id = 'fuzz') + (SELECT count(*) FROM metric_points WHERE tenant_id = 'fuzz')
+        + (SELECT count(*) FROM spans WHERE tenant_id = 'fuzz') AS n`))[0]?.n);
+    // 8 MiB of spaces in 8 KiB: inflates past MAX_REQUEST_BYTES (1 MiB here).
+    const gzipBomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x20));
+    /** A small request of each signal that is accepted as it is (the capture names another tenant and an old day). */
+    const fresh = (signal: Signal): Buffer => {
+      const now = nowNs().toString();
+      const attributes = [{ key: 'session.id', value: { stringValue: 'fuzz-grpc' } }];
+      const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] };
+      const bodies: Record<Signal, unknown> = {
+        logs: { resourceLogs: [{ resource, scopeLogs: [{ logRecords: [{ timeUnixNano: now, body: { stringValue: 'claude_code.user_prompt' }, attributes }] }] }] },
+        metrics: { resourceMetrics: [{ resource, scopeMetrics: [{ metrics: [{ name: 'claude_code.session.count', sum: { aggregationTemporality: 1, isMonotonic: true,
+          dataPoints: [{ timeUnixNano: now, asDouble: 1, attributes }] } }] }] }] },
+        traces: { resourceSpans: [{ resource, scopeSpans: [{ spans: [{ traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 'x',
+          startTimeUnixNano: now, endTimeUnixNano: now, attributes }] }] }] },
+      };
+      return encodeRequestProtobuf(signal, JSON.stringify(bodies[signal]));
+    };
 
     it('answers random requests with documented statuses only, and stores nothing for what it refused', async () => {
       const request = fc.record({
@@ -137,11 +156,13 @@ describe('fuzzing', function () {
         encoding: fc.constantFrom('', 'gzip', 'deflate', 'br'),
         auth: fc.constantFrom(`Bearer ${token}`, 'Bearer nope', '', 'Basic abc'),
         body: fc.oneof(fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b)), fc.string({ maxLength: 500 }).map((s) => Buffer.from(s)),
-          fc.constant(captureProto.logs), fc.constant(Buffer.from(captures.logs))),
+          fc.constant(captureProto.logs), fc.constant(Buffer.from(captures.logs)), fc.constant(captureProto.metrics), fc.constant(Buffer.from(captures.traces))),
+        bomb: fc.boolean(),
       });
       await fc.assert(fc.asyncProperty(request, async (r) => {
         const before = await stored();
-        const body = r.encoding === 'gzip' && r.body.length % 2 === 0 ? gzipSync(r.body) : r.body;
+        // Encoded as declared half the time (else the body is mislabelled), or replaced by the gzip bomb.
+        const body = r.encoding === 'gzip' && r.bomb ? gzipBomb : r.encoding === 'gzip' && r.body.length % 2 === 0 ? gzipSync(r.body) : r.body;
         const headers: Record<string, string> = {};
         if (r.contentType) headers['content-type'] = r.contentType;
         if (r.encoding) headers['content-encoding'] = r.encoding;
@@ -150,6 +171,7 @@ describe('fuzzing', function () {
         await res.arrayBuffer();
         expect(httpStatuses.has(res.status), `status ${res.status}`).to.equal(true);
         if (res.status !== 200) expect(await stored()).to.equal(before);
+        if (body === gzipBomb) expect(res.status).to.be.oneOf([401, 405, 404, 413, 415]);
       }), { numRuns: RUNS });
       expect((await fetch(`${svc.urls.api}/healthz`)).status).to.equal(200);
     });
@@ -169,12 +191,18 @@ describe('fuzzing', function () {
       }), { numRuns: Math.max(20, Math.floor(RUNS / 3)) });
     });
 
-    it('answers random gRPC payloads with documented codes only', async () => {
+    it('answers random gRPC payloads with documented codes only, and stores nothing for what it refused', async () => {
       const client = new grpc.Client(svc.urls.grpc.replace('http://', ''), grpc.credentials.createInsecure());
       try {
         await fc.assert(fc.asyncProperty(
-          fc.constantFrom(...signals), fc.oneof(fc.uint8Array({ maxLength: 1000 }).map((b) => Buffer.from(b)), fc.constant(captureProto.metrics)), fc.boolean(),
+          fc.constantFrom(...signals), fc.oneof(fc.uint8Array({ maxLength: 1000 }).map((b) => Buffer.from(b)), fc.constant(captureProto.metrics),
+            fc.tuple(fc.constantFrom(...signals), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([s, i, v]) => {
+              const b = fresh(s);
+              b[i % b.length] = v;
+              return b;
+            })), fc.boolean(),
           async (signal, bytes, authed) => {
+            const before = await stored();
             const service = { logs: 'logs.v1.LogsService', metrics: 'metrics.v1.MetricsService', traces: 'trace.v1.TraceService' }[signal];
             const md = new grpc.Metadata();
             if (authed) md.set('authorization', `Bearer ${token}`);
@@ -182,7 +210,16 @@ describe('fuzzing', function () {
               client.makeUnaryRequest(`/opentelemetry.proto.collector.${service}/Export`, (b: Buffer) => b, (b: Buffer) => b, bytes, md,
                 (err) => resolve(err ? err.code : 0)));
             expect(grpcCodes.has(code), `code ${code}`).to.equal(true);
+            if (code !== grpc.status.OK) expect(await stored()).to.equal(before);
           }), { numRuns: RUNS });
+        // The check can see a write: an intact request, sent after all that, is stored.
+        const before = await stored();
+        const md = new grpc.Metadata();
+        md.set('authorization', `Bearer ${token}`);
+        const code = await new Promise<number>((resolve) => client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+          (b: Buffer) => b, (b: Buffer) => b, fresh('logs'), md, (err) => resolve(err ? err.code : 0)));
+        expect(code).to.equal(grpc.status.OK);
+        expect(await stored()).to.equal(before + 1);
       } finally {
         client.close();
       }

@@ -42,14 +42,38 @@ describe('ingest: database stopped', function () {
         resolve(err);
       }));
   };
+  /** grpc.health.v1 Check of the whole server. */
+  const health = () => {
+    const Check = protoRoot.lookupType('grpc.health.v1.HealthCheckRequest');
+    const Resp = protoRoot.lookupType('grpc.health.v1.HealthCheckResponse');
+    const client = new grpc.Client(svc.urls.grpc.replace('http://', ''), grpc.credentials.createInsecure());
+    return new Promise<number>((resolve, reject) =>
+      client.makeUnaryRequest('/grpc.health.v1.Health/Check', (b: Buffer) => b, (b: Buffer) => b,
+        Buffer.from(Check.encode(Check.fromObject({ service: '' })).finish()), new grpc.Metadata(), (err, res) => {
+          client.close();
+          if (err) reject(err);
+          else resolve((Resp.decode(res as Buffer) as unknown as { status: number }).status);
+        }));
+  };
+  /** Polls health until it reports `want` (1 SERVING, 2 NOT_SERVING); the last status seen. */
+  const healthBecomes = async (want: number) => {
+    let seen = -1;
+    for (let i = 0; i < 50 && seen !== want; i++) {
+      seen = await health();
+      if (seen !== want) await new Promise((r) => setTimeout(r, 200));
+    }
+    return seen;
+  };
   const stored = async (session: string) =>
     Number((await svc.sql<{ n: string }>('SELECT count(*) AS n FROM events WHERE session_id = $1', [session]))[0]?.n);
 
   it('answers 503 + Retry-After and UNAVAILABLE + RetryInfo while the database is down, and recovers by itself', async () => {
     const before = randomUUID();
     expect((await post(before)).status).to.equal(200);
+    expect(await health(), 'gRPC health with the database up').to.equal(1);
 
     await pg.handle.stop();
+    expect(await healthBecomes(2), 'gRPC health with the database down').to.equal(2);
     const during = randomUUID();
     const res = await post(during);
     expect(res.status).to.equal(503);
@@ -73,6 +97,7 @@ describe('ingest: database stopped', function () {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(answered).to.equal(200);
+    expect(await healthBecomes(1), 'gRPC health once the database is back').to.equal(1);
     await svc.sql('SELECT 1');
     expect(await stored(before)).to.equal(1);
     expect(await stored(during)).to.equal(0);

@@ -19,7 +19,7 @@ import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { decodeJson } from '../src/otlp/decode-json.js';
 import { decodeProtobuf } from '../src/otlp/decode-protobuf.js';
-import { encodeExportResponse, encodeStatus, encodeStatusDetailsBin } from '../src/otlp/encode.js';
+import { MAX_MESSAGE_LENGTH, boundedMessage, encodeExportResponse, encodeStatus, encodeStatusDetailsBin } from '../src/otlp/encode.js';
 import { encodeRequest, encodeRequestProtobuf } from '../src/otlp/encode-request.js';
 import { grpcServiceNames, loadGrpcPackageDefinition, protoDir, protoRoot, requestType, responseType } from '../src/otlp/proto.js';
 import {
@@ -281,6 +281,22 @@ describe('otlp codec', () => {
       expect(decodeError(() => decodeJson('traces', '{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SPAN_KIND_NOPE"}]}]}]}')).field).to.equal(
         'resourceSpans[0].scopeSpans[0].spans[0].kind',
       );
+    });
+
+    it('refuses enum names that are Object.prototype keys with a DecodeError, not a function for a number', () => {
+      const cases: [Signal, string, string][] = [
+        ['logs', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber":"toString"}]}]}]}', 'resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber'],
+        ['logs', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severity_number":"__proto__"}]}]}]}', 'resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber'],
+        ['traces', '{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"constructor"}]}]}]}', 'resourceSpans[0].scopeSpans[0].spans[0].kind'],
+        ['traces', '{"resourceSpans":[{"scopeSpans":[{"spans":[{"status":{"code":"hasOwnProperty"}}]}]}]}', 'resourceSpans[0].scopeSpans[0].spans[0].status.code'],
+        ['metrics', '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","sum":{"aggregationTemporality":"__proto__"}}]}]}]}',
+          'resourceMetrics[0].scopeMetrics[0].metrics[0].sum.aggregationTemporality'],
+      ];
+      for (const [signal, text, field] of cases) {
+        const err = decodeError(() => decodeJson(signal, text));
+        expect(err.field, text).to.equal(field);
+        expect(err.message).to.match(/unknown enum value/);
+      }
     });
 
     it('ignores unknown keys and accepts NaN/Infinity doubles and base64 bytes', () => {
@@ -781,6 +797,20 @@ describe('otlp codec', () => {
       }
       const warning = encodeExportResponse('logs', { rejected: 0, errorMessage: 'heads up' }, 'json').toString();
       expect(warning).to.equal('{"partialSuccess":{"errorMessage":"heads up"}}');
+    });
+
+    it('bounds the messages it carries to MAX_MESSAGE_LENGTH characters', () => {
+      const long = 'x'.repeat(100_000);
+      const json = JSON.parse(encodeExportResponse('logs', { rejected: 1, errorMessage: long }, 'json').toString()) as { partialSuccess: { errorMessage: string } };
+      expect(json.partialSuccess.errorMessage).to.have.length(MAX_MESSAGE_LENGTH);
+      expect(json.partialSuccess.errorMessage.endsWith('…')).to.equal(true);
+      const status = JSON.parse(encodeStatus({ code: 3, message: long, violations: [{ field: long, description: long }] }, 'json').toString()) as {
+        message: string; details: { fieldViolations: { field: string; description: string }[] }[];
+      };
+      expect(status.message).to.have.length(MAX_MESSAGE_LENGTH);
+      expect(status.details[0]!.fieldViolations[0]!.description).to.have.length(MAX_MESSAGE_LENGTH);
+      expect(encodeStatus({ code: 3, message: long }, 'protobuf').length).to.be.below(MAX_MESSAGE_LENGTH + 16);
+      expect(boundedMessage('short')).to.equal('short');
     });
 
     it('encodes google.rpc.Status with RetryInfo and BadRequest', () => {

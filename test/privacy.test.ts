@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { type FakeAnthropic, startFakeAnthropic } from '../scripts/fake-anthropic.js';
 import { hashValue } from '../src/ingest/privacy.js';
 import { runClaudeCode } from './support/claude-code.js';
-import { sendLogs } from './support/otel.js';
+import { sendLogs, sendMetrics, sendSpans } from './support/otel.js';
 import { type TestService, startTestService } from './support/service.js';
 
 /**
@@ -91,6 +91,51 @@ describe('privacy policy', function () {
     const rows = await svc.sql<{ attributes: Record<string, unknown>; seat: string }>(`SELECT attributes::json AS attributes, seat FROM events WHERE tenant_id = 'privacy-hash'`);
     expect(rows[0]?.attributes['prompt']).to.equal(hashValue(secret));
     expect(rows[0]?.seat).to.equal(`email:${hashValue('dana@example.com')}`);
+  });
+
+  it('hashes emails sent as enduser.id (records, resources, seats) under emails: hash, keeping people apart', async () => {
+    const admin = await svc.token('privacy-enduser', 'admin');
+    await setPolicy(admin, { emails: 'hash' });
+    const ingest = await svc.token('privacy-enduser', 'ingest');
+    const tag = randomUUID().slice(0, 8);
+    const erin = `Erin.${tag}@Example.com`;
+    const frank = `frank.${tag}@example.com`;
+    const login = `login-${tag}`;
+    const session = randomUUID();
+    // As the README says for API-key users: enduser.id=<email> on the resource (OTEL_RESOURCE_ATTRIBUTES).
+    const sent = [
+      await sendLogs('http/json', svc.urls, ingest, { 'service.name': 'claude-code', 'enduser.id': erin }, [
+        { body: 'claude_code.user_prompt', attributes: { 'session.id': session } },
+      ]),
+      await sendMetrics('grpc', svc.urls, ingest, { 'service.name': 'claude-code', 'enduser.id': erin }, [
+        { name: 'claude_code.session.count', points: [{ value: 1, attributes: { 'session.id': session } }] },
+      ]),
+      await sendSpans('http/protobuf', svc.urls, ingest, { 'service.name': 'claude-code' }, ['claude_code.interaction'], { 'session.id': session, 'enduser.id': frank }),
+      // On the record; and the same person once by user.email: one seat.
+      await sendLogs('grpc', svc.urls, ingest, { 'service.name': 'cowork' }, [
+        { body: 'claude_code.user_prompt', attributes: { 'session.id': session, 'enduser.id': frank } },
+        { body: 'claude_code.user_prompt', attributes: { 'session.id': session, 'user.email': frank } },
+        { body: 'claude_code.user_prompt', attributes: { 'session.id': session, 'enduser.id': login } },
+      ]),
+    ];
+    for (const r of sent) expect(r, String(r.error)).to.deep.equal({ ok: true });
+    for (const needle of [erin, erin.toLowerCase(), frank, `rin.${tag}@`, `frank.${tag}@`]) {
+      expect(await occurrences(needle), needle).to.deep.equal([]);
+    }
+    const seats = await svc.sql<{ seat: string; n: string }>(
+      `SELECT seat, count(*) AS n FROM (SELECT seat FROM events WHERE session_id = $1 UNION ALL SELECT seat FROM metric_points WHERE session_id = $1
+         UNION ALL SELECT seat FROM spans WHERE session_id = $1) s GROUP BY seat ORDER BY seat`, [session]);
+    expect(seats).to.deep.equal([
+      { seat: `email:${hashValue(frank)}`, n: '1' },
+      { seat: `enduser:${hashValue(erin.toLowerCase())}`, n: '2' },
+      { seat: `enduser:${hashValue(frank)}`, n: '2' },
+      { seat: `enduser:${login}`, n: '1' },
+    ].sort((a, b) => (a.seat < b.seat ? -1 : 1)));
+    const resource = await svc.sql<{ resource: Record<string, unknown> }>('SELECT resource::json AS resource FROM metric_points WHERE session_id = $1', [session]);
+    expect(resource[0]?.resource['enduser.id']).to.equal(hashValue(erin.toLowerCase()));
+    const identities = await svc.sql<{ end_user_id: string | null }>(
+      `SELECT end_user_id FROM seat_identities WHERE tenant_id = 'privacy-enduser' AND end_user_id IS NOT NULL ORDER BY end_user_id`);
+    expect(identities.map((r) => r.end_user_id)).to.have.members([hashValue(erin.toLowerCase()), hashValue(frank), login]);
   });
 
   it('refuses an invalid policy with 400, and a read token with 403', async () => {

@@ -218,6 +218,22 @@ describe(title, function () {
     expect(ready.store).to.equal('postgres');
   });
 
+  it('serves the built dashboard at GET / with its script and styles', async () => {
+    await until200(`http://127.0.0.1:${ports.api}/healthz`);
+    const page = await fetch(`http://127.0.0.1:${ports.api}/`);
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+    const html = await page.text();
+    expect(html).to.contain('<div id="app">');
+    const assets = [...html.matchAll(/(?:src|href)="(app\.(?:js|css)\?v=[0-9a-f]+)"/g)].map((m) => m[1] as string);
+    expect(assets.map((a) => a.split('?')[0]).sort()).to.deep.equal(['app.css', 'app.js']);
+    for (const asset of assets) {
+      const res = await fetch(`http://127.0.0.1:${ports.api}/${asset}`);
+      expect(res.status, asset).to.equal(200);
+      expect((await res.text()).length, asset).to.be.greaterThan(1000);
+    }
+  });
+
   it('accepts an OTLP/HTTP JSON logs export with an ingest token made by the CLI in that directory', async () => {
     await until200(`http://127.0.0.1:${ports.api}/readyz`);
     const cli = await execFileAsync(

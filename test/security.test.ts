@@ -108,9 +108,11 @@ describe('security', function () {
     });
 
     it('rate limits repeated authentication failures from one address without slowing valid clients', async () => {
-      const svc = await startTestService({ AUTH_FAILURES_PER_MINUTE: '5', TOKEN_CACHE_TTL_MS: '60000' });
+      // The token cache stays short (the harness's 200 ms), so the good token below is looked up again.
+      const svc = await startTestService({ AUTH_FAILURES_PER_MINUTE: '5' });
       try {
         const token = await svc.token('limited', 'ingest');
+        const fresh = await svc.token('limited', 'ingest');
         const post = (t: string) => fetch(`${svc.urls.http}/v1/logs`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` } });
         expect((await post(token)).status).to.equal(200);
         const statuses: number[] = [];
@@ -120,8 +122,14 @@ describe('security', function () {
         const limited = await post('aiu_guess');
         expect(limited.status).to.equal(429);
         expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 60);
-        // A client whose token is good keeps working.
+        // Valid clients at the same (NAT) address keep working once their cache entry expired,
+        // and so does one whose token this server has never seen.
+        await new Promise((r) => setTimeout(r, svc.config.TOKEN_CACHE_TTL_MS + 100));
         expect((await post(token)).status).to.equal(200);
+        expect((await post(fresh)).status).to.equal(200);
+        const viaGrpc = await sendLogs('grpc', svc.urls, fresh, { 'service.name': 'claude-code' }, [{ body: 'claude_code.user_prompt', attributes: {} }]);
+        expect(viaGrpc, String(viaGrpc.error)).to.deep.equal({ ok: true });
+        expect((await post('aiu_guess')).status, 'the address is still limited').to.equal(429);
 
         const client = new grpc.Client(svc.urls.grpc.replace('http://', ''), grpc.credentials.createInsecure());
         const md = new grpc.Metadata();

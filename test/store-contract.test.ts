@@ -3,7 +3,6 @@
  * the bottom). An adapter passes when a real database behind it shows the behaviour
  * the port (src/store/store.ts) promises.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { type Document, MongoClient } from 'mongodb';
@@ -12,7 +11,10 @@ import type { RecordBatch } from '../src/store/records.js';
 import { createPool, createPostgresStore } from '../src/store/postgres/index.js';
 import { OUT_OF_RANGE, timeSeries } from '../src/store/mongo/collections.js';
 import { openMongoStore } from '../src/store/mongo/index.js';
-import { StoreConflictError, type Store, type TokenRecord, defaultPrivacyPolicy } from '../src/store/store.js';
+import { DAY_LOCKS, dayLockId } from '../src/store/mongo/day-lock.js';
+import { dayLockKey } from '../src/store/postgres/day-lock.js';
+import { DayLockLostError, StoreConflictError, type IdentityKey, type Measures, type Store, type TokenRecord, defaultPrivacyPolicy, measureNames } from '../src/store/store.js';
+import { sharedMongoUrl, mongoSkipReason } from './support/mongo.js';
 import { createTestDatabase, testLogger } from './support/postgres.js';
 import { identity, makeEvent, makePoint, makeSpan, nsOf } from './support/records.js';
 
@@ -24,17 +26,49 @@ export interface StoreInspect {
   storedEvent(tenantId: string, id: string): Promise<{ timeNs: bigint; attributes: unknown; body: unknown } | null>;
   /**
    * Makes the database itself refuse spans with this name, so a batch fails after its
-   * events and points were written in the same transaction. Returns the undo.
-   * Adapters whose database cannot do this leave it out.
+   * events and points were written (or sent) in the same call. Returns the undo.
+   * An adapter whose database cannot do this leaves it out and lists `refuseMidBatch` in `lacks`.
    */
   refuseSpansNamed?(name: string): Promise<() => Promise<void>>;
+  /**
+   * Takes a tenant-day lock from its holder as the database would on its own: PostgreSQL
+   * ends the holder's session, MongoDB lets its lease run out (withDayLock in store.ts).
+   */
+  breakDayLock(tenantId: string, day: string): Promise<void>;
 }
+
+/**
+ * What a contract test may need beyond the port, by name. An adapter opts out of a test
+ * only by naming in `lacks` the capability its database does not have, and the skip
+ * says which; a test whose helper is missing without that fails. No adapter lacks any today.
+ */
+export const capabilities = {
+  refuseMidBatch: 'making the database refuse part of a batch while it is written (StoreInspect.refuseSpansNamed)',
+} as const;
+export type Capability = keyof typeof capabilities;
 
 export interface StoreFixture {
   /** A store (schema applied) on the fixture's database; call again for a second, independent one. */
   open(): Promise<Store>;
   inspect: StoreInspect;
+  /** The capabilities this adapter's database does not have; the tests that need them are skipped, naming them. */
+  lacks?: readonly Capability[];
   dispose(): Promise<void>;
+}
+
+/**
+ * The helper a capability provides; skips the running test, with the capability in its
+ * title and the output, when the adapter declares that it lacks it.
+ */
+function requires<T>(ctx: Mocha.Context, fixture: StoreFixture, capability: Capability, helper: T | undefined): T {
+  if (fixture.lacks?.includes(capability)) {
+    const why = `SKIPPED: the adapter lacks the capability "${capability}": ${capabilities[capability]}`;
+    if (ctx.test !== undefined) ctx.test.title += ` [${why}]`;
+    console.log(`    ${ctx.test?.fullTitle() ?? why}`);
+    ctx.skip();
+  }
+  if (helper === undefined) throw new Error(`the adapter neither provides ${capabilities[capability]} nor lists "${capability}" in lacks`);
+  return helper;
 }
 
 export interface AdapterUnderTest {
@@ -173,11 +207,11 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
       });
 
       it('is all or nothing when the database refuses part of a batch mid-write', async function () {
-        if (fixture.inspect.refuseSpansNamed === undefined) this.skip();
+        const refuseSpansNamed = requires(this, fixture, 'refuseMidBatch', fixture.inspect.refuseSpansNamed?.bind(fixture.inspect));
         const t = await tenant();
         const batch = batchFor(t, '2025-03-07T00:00:00Z', 'midway');
         batch.spans.push(makeSpan({ tenantId: t, time: '2025-03-07T00:00:00Z', name: 'refused', spanId: 'eeeeeeeeeeeeeeee' }));
-        const undo = await fixture.inspect.refuseSpansNamed!('refused');
+        const undo = await refuseSpansNamed('refused');
         try {
           const err = await rejection(store.writeBatch(t, batch));
           expect(String(err)).to.include('refused');
@@ -456,6 +490,402 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         expect((await fixture.inspect.storedIds(a)).events).to.have.length(6);
       });
     });
+
+    describe('pipeline reads: repeated deliveries, restarts, grouping, tenants', () => {
+      // Adapters remove repeated deliveries at different points (PostgreSQL when writing,
+      // MongoDB when reading), so every read is checked with records written more than once.
+      const range = (from: string, to: string) => ({ fromNs: nsOf(from), toNs: nsOf(to) });
+      const dayOf = (d: string) => range(`${d}T00:00:00Z`, `${new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)}T00:00:00Z`);
+      const lookback = 24n * 3600n * 1_000_000_000n;
+      const ada: IdentityKey = { userEmail: 'ada@example.com', userAccountUuid: 'acc-1', endUserId: null, userId: 'install-1' };
+      const bo: IdentityKey = { userEmail: 'bo@example.com', userAccountUuid: null, endUserId: null, userId: 'install-2' };
+      const asIdentity = (k: IdentityKey) => identity({ ...k, seat: `email:${k.userEmail}` });
+      const points = (list: RecordBatch['points']): RecordBatch => ({ events: [], points: list, spans: [] });
+      const events = (list: RecordBatch['events']): RecordBatch => ({ events: list, points: [], spans: [] });
+      const measures = (sessions: number): Measures => ({ ...(Object.fromEntries(measureNames.map((k) => [k, 0])) as Measures), sessions });
+      /** An identity as a tuple, so comparisons do not depend on the order of its fields. */
+      const ids = (k: IdentityKey) => [k.userEmail, k.userAccountUuid, k.endUserId, k.userId];
+      /** metricTotals rows as comparable strings, zero rows left out (an adapter may or may not return a group that added nothing). */
+      const metricKeys = (rows: Awaited<ReturnType<Store['metricTotals']>>) =>
+        rows
+          .filter((r) => r.value !== 0)
+          .map((r) => JSON.stringify([r.sessionId, ids(r.identity), r.surface, r.name, r.model, r.type, r.decision, r.startType, r.value]))
+          .sort();
+
+      it('metricTotals counts a point delivered twice once: delta and cumulative, across batches and within one', async () => {
+        const t = await tenant();
+        const name = 'claude_code.token.usage';
+        const at = (h: string) => `2025-07-03T${h}Z`;
+        const cumulative = (time: string, value: number, series: string, start: string) =>
+          makePoint({ tenantId: t, name, time, value, temporality: 'cumulative', seriesKey: series, startTimeNs: nsOf(start), facts: { model: 'opus', type: 'output', decision: null, startType: null } });
+        const delta = (time: string, value: number) =>
+          makePoint({ tenantId: t, name, time, value, seriesKey: 'delta', facts: { model: 'opus', type: 'input', decision: null, startType: null } });
+        const list = [
+          delta(at('01:00:00'), 7),
+          delta(at('02:00:00'), 1),
+          cumulative(at('01:00:00'), 10, 'cum', at('00:30:00')),
+          cumulative(at('02:00:00'), 15, 'cum', at('00:30:00')),
+          cumulative(at('03:00:00'), 4, 'cum', at('00:30:00')), // reset
+          cumulative(at('04:00:00'), 6, 'cum', at('00:30:00')),
+          // Its predecessor is in the lookback, before the range; repeated there too.
+          cumulative('2025-07-02T22:00:00Z', 4, 'late', '2025-07-02T20:00:00Z'),
+          cumulative(at('01:00:00'), 9, 'late', '2025-07-02T20:00:00Z'),
+        ];
+        const expected = [
+          JSON.stringify(['session-1', ids(ada), 'claude_code', name, 'opus', 'input', null, null, 8]),
+          JSON.stringify(['session-1', ids(ada), 'claude_code', name, 'opus', 'output', null, null, 10 + 5 + 4 + 2 + 5]),
+        ];
+        await store.writeBatch(t, points(list));
+        const once = await store.metricTotals(t, dayOf('2025-07-03'), [name], lookback);
+        expect(metricKeys(once)).to.deep.equal(expected);
+
+        await store.writeBatch(t, points(list));
+        await store.writeBatch(t, points([...list, ...list]));
+        await store.writeBatch(t, points([list[0]!, list[0]!, list[3]!, list[6]!, list[6]!]));
+        const repeated = await store.metricTotals(t, dayOf('2025-07-03'), [name], lookback);
+        expect(metricKeys(repeated)).to.deep.equal(expected);
+        expect(repeated.reduce((s, r) => s + r.value, 0)).to.equal(8 + 26);
+      });
+
+      it('metricTotals: a new start time on a series is a restart, a lower value a reset, an equal value adds nothing', async () => {
+        const t = await tenant();
+        const name = 'claude_code.lines_of_code.count';
+        const at = (h: string) => `2025-07-04T${h}Z`;
+        const p = (time: string, value: number, start: string) =>
+          makePoint({ tenantId: t, name, time, value, temporality: 'cumulative', seriesKey: 'proc', startTimeNs: nsOf(at(start)), facts: { model: null, type: 'added', decision: null, startType: null } });
+        const list = [
+          p(at('01:00:00'), 10, '00:30:00'), // first point of a series started in the lookback: counts in full
+          p(at('02:00:00'), 15, '00:30:00'), // +5
+          // The process restarted: a new start time, and a value above the old run's last one,
+          // which must not be read as an increase over 15.
+          p(at('03:00:00'), 20, '02:30:00'), // +20
+          p(at('04:00:00'), 26, '02:30:00'), // +6
+          p(at('05:00:00'), 2, '02:30:00'), // reset: +2
+          p(at('06:00:00'), 2, '02:30:00'), // unchanged: +0
+          p(at('07:00:00'), 3, '02:30:00'), // +1
+        ];
+        await store.writeBatch(t, points(list));
+        await store.writeBatch(t, points([...list].reverse()));
+        const rows = await store.metricTotals(t, dayOf('2025-07-04'), [name], lookback);
+        expect(metricKeys(rows)).to.deep.equal([JSON.stringify(['session-1', ids(ada), 'claude_code', name, null, 'added', null, null, 15 + 26 + 2 + 1])]);
+      });
+
+      it('metricTotals groups by session, identity, surface, metric, model, type, decision and start_type', async () => {
+        const t = await tenant();
+        let k = 0;
+        type Over = { sessionId?: string; who?: IdentityKey; surface?: string; name?: string; model?: string | null; type?: string | null; decision?: string | null; startType?: string | null };
+        const p = (value: number, o: Over = {}) =>
+          makePoint({
+            tenantId: t,
+            time: `2025-07-05T10:${String(k % 60).padStart(2, '0')}:00Z`,
+            value,
+            seriesKey: `s${k++}`,
+            name: o.name ?? 'claude_code.token.usage',
+            sessionId: o.sessionId ?? 'session-1',
+            identity: asIdentity(o.who ?? ada),
+            surface: o.surface ?? 'claude_code',
+            facts: { model: o.model === undefined ? 'opus' : o.model, type: o.type === undefined ? 'input' : o.type, decision: o.decision ?? null, startType: o.startType ?? null },
+          });
+        const list = [
+          p(1),
+          p(2048), // the same group
+          p(2, { type: 'output' }),
+          p(4, { model: 'sonnet' }),
+          p(8, { sessionId: 'session-2' }),
+          p(16, { who: bo }),
+          p(32, { surface: 'cowork' }),
+          p(64, { name: 'claude_code.cost.usage', type: null }),
+          p(128, { name: 'claude_code.code_edit_tool.decision', model: null, type: null, decision: 'accept' }),
+          p(256, { name: 'claude_code.code_edit_tool.decision', model: null, type: null, decision: 'reject' }),
+          p(512, { name: 'claude_code.session.count', model: null, type: null, startType: 'fresh' }),
+          p(1024, { name: 'claude_code.session.count', model: null, type: null, startType: 'resume' }),
+        ];
+        await store.writeBatch(t, points(list));
+        await store.writeBatch(t, points([...list.slice(3), ...list.slice(0, 6)]));
+        const names = ['claude_code.token.usage', 'claude_code.cost.usage', 'claude_code.code_edit_tool.decision', 'claude_code.session.count'];
+        const rows = await store.metricTotals(t, dayOf('2025-07-05'), names, lookback);
+        const row = (value: number, o: Over = {}) =>
+          JSON.stringify([
+            o.sessionId ?? 'session-1',
+            ids(o.who ?? ada),
+            o.surface ?? 'claude_code',
+            o.name ?? 'claude_code.token.usage',
+            o.model === undefined ? 'opus' : o.model,
+            o.type === undefined ? 'input' : o.type,
+            o.decision ?? null,
+            o.startType ?? null,
+            value,
+          ]);
+        expect(metricKeys(rows)).to.deep.equal(
+          [
+            row(1 + 2048),
+            row(2, { type: 'output' }),
+            row(4, { model: 'sonnet' }),
+            row(8, { sessionId: 'session-2' }),
+            row(16, { who: bo }),
+            row(32, { surface: 'cowork' }),
+            row(64, { name: 'claude_code.cost.usage', type: null }),
+            row(128, { name: 'claude_code.code_edit_tool.decision', model: null, type: null, decision: 'accept' }),
+            row(256, { name: 'claude_code.code_edit_tool.decision', model: null, type: null, decision: 'reject' }),
+            row(512, { name: 'claude_code.session.count', model: null, type: null, startType: 'fresh' }),
+            row(1024, { name: 'claude_code.session.count', model: null, type: null, startType: 'resume' }),
+          ].sort(),
+        );
+        // Only the metrics asked for.
+        expect(metricKeys(await store.metricTotals(t, dayOf('2025-07-05'), ['claude_code.cost.usage'], lookback))).to.deep.equal([
+          row(64, { name: 'claude_code.cost.usage', type: null }),
+        ]);
+      });
+
+      it('eventTotals counts each event once across overlapping batches and within one, per group', async () => {
+        const t = await tenant();
+        let k = 0;
+        type Over = { sessionId?: string; who?: IdentityKey; surface?: string; name?: string; model?: string | null; costUsd?: number | null; success?: boolean | null };
+        const e = (o: Over = {}) =>
+          makeEvent({
+            tenantId: t,
+            time: `2025-07-06T09:${String(k % 60).padStart(2, '0')}:00Z`,
+            promptId: `p${k++}`,
+            name: o.name ?? 'api_request',
+            sessionId: o.sessionId ?? 'session-1',
+            identity: asIdentity(o.who ?? ada),
+            surface: o.surface ?? 'claude_code',
+            facts: {
+              ...makeEvent({ tenantId: t }).facts,
+              model: o.model === undefined ? 'opus' : o.model,
+              costUsd: o.costUsd === undefined ? 0.25 : o.costUsd,
+              inputTokens: 100,
+              outputTokens: 10,
+              cacheReadTokens: 1,
+              cacheCreationTokens: 2,
+              success: o.success ?? null,
+            },
+          });
+        const all = [
+          e(),
+          e({ costUsd: 0.5 }),
+          e({ model: 'sonnet' }),
+          e({ sessionId: 'session-2' }),
+          e({ who: bo }),
+          e({ surface: 'cowork' }),
+          e({ name: 'tool_result', model: null, costUsd: null, success: false }),
+          e({ name: 'tool_result', model: null, costUsd: null, success: true }),
+        ];
+        await store.writeBatch(t, events(all.slice(0, 4)));
+        await store.writeBatch(t, events([...all.slice(1, 6), all[5]!]));
+        await store.writeBatch(t, events([...all, ...all]));
+        const rows = await store.eventTotals(t, dayOf('2025-07-06'), ['Edit']);
+        const key = (r: Awaited<ReturnType<Store['eventTotals']>>[number]) =>
+          JSON.stringify([r.sessionId, ids(r.identity), r.surface, r.model, r.name, r.count, r.failures, r.costUsd, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens]);
+        const row = (count: number, costUsd: number, o: Over = {}, failures = 0) =>
+          JSON.stringify([o.sessionId ?? 'session-1', ids(o.who ?? ada), o.surface ?? 'claude_code', o.model === undefined ? 'opus' : o.model, o.name ?? 'api_request', count, failures, costUsd, 100 * count, 10 * count, count, 2 * count]);
+        expect(rows.map(key).sort()).to.deep.equal(
+          [
+            row(2, 0.75),
+            row(1, 0.25, { model: 'sonnet' }),
+            row(1, 0.25, { sessionId: 'session-2' }),
+            row(1, 0.25, { who: bo }),
+            row(1, 0.25, { surface: 'cowork' }),
+            row(2, 0, { name: 'tool_result', model: null }, 1),
+          ].sort(),
+        );
+      });
+
+      it('keeps tenants apart in every read: totals, rollups, identities and surfaces', async () => {
+        const [a, b, empty] = [await tenant(), await tenant(), await tenant()];
+        const since = new Date(Date.now() - 1000);
+        const time = '2025-07-07T12:00:00Z';
+        // The same record ids for both tenants.
+        const write = async (tenantId: string, who: IdentityKey, surface: string, value: number) => {
+          const facts = { ...makeEvent({ tenantId }).facts, model: 'opus', costUsd: value };
+          const e = makeEvent({ tenantId, id: 'shared-event', time, name: 'api_request', identity: asIdentity(who), surface, facts });
+          const p = makePoint({ tenantId, id: 'shared-point', time, value, identity: asIdentity(who), surface, facts: { model: 'opus', type: 'input', decision: null, startType: null } });
+          await store.writeBatch(tenantId, { events: [e], points: [p], spans: [] });
+          await store.writeBatch(tenantId, { events: [e], points: [p], spans: [] });
+        };
+        await write(a, ada, 'claude_code', 3);
+        await write(b, bo, 'cowork', 5);
+        const day = dayOf('2025-07-07');
+        const names = ['claude_code.token.usage'];
+        for (const [tenantId, who, surface, value] of [
+          [a, ada, 'claude_code', 3],
+          [b, bo, 'cowork', 5],
+        ] as const) {
+          const ev = await store.eventTotals(tenantId, day, []);
+          expect(ev.map((r) => [r.identity, r.surface, r.count, r.costUsd])).to.deep.equal([[who, surface, 1, value]]);
+          const mt = await store.metricTotals(tenantId, day, names, lookback);
+          expect(mt.map((r) => [r.identity, r.surface, r.value])).to.deep.equal([[who, surface, value]]);
+          expect(await store.listIdentities(tenantId)).to.deep.equal([who]);
+          expect(await store.identitiesSeenSince(tenantId, since)).to.deep.equal([who]);
+          expect((await store.surfacesSeen(tenantId)).map((s) => s.surface)).to.deep.equal([surface]);
+        }
+        expect(await store.eventTotals(empty, day, [])).to.deep.equal([]);
+        expect(await store.metricTotals(empty, day, names, lookback)).to.deep.equal([]);
+        expect(await store.listIdentities(empty)).to.deep.equal([]);
+        expect(await store.identitiesSeenSince(empty, since)).to.deep.equal([]);
+        expect(await store.surfacesSeen(empty)).to.deep.equal([]);
+
+        const seat = (seatName: string, sessions: number) => ({ day: '2025-07-07', seat: seatName, surface: 'claude_code', measures: measures(sessions) });
+        const model = (seatName: string, costUsd: number) => ({
+          day: '2025-07-07',
+          seat: seatName,
+          surface: 'claude_code',
+          model: 'opus',
+          measures: { costUsd, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
+        });
+        await store.replaceDailyRollups(a, '2025-07-07', [seat('ada', 1)], [model('ada', 3)]);
+        await store.replaceDailyRollups(b, '2025-07-07', [seat('bo', 2)], [model('bo', 5)]);
+        const rolled = async (tenantId: string) => {
+          const r = await store.dailyRollups(tenantId, '2025-07-01', '2025-07-31');
+          return [r.seats.map((s) => [s.seat, s.measures.sessions]), r.models.map((m) => [m.seat, m.measures.costUsd])];
+        };
+        expect(await rolled(a)).to.deep.equal([[['ada', 1]], [['ada', 3]]]);
+        expect(await rolled(b)).to.deep.equal([[['bo', 2]], [['bo', 5]]]);
+        expect(await rolled(empty)).to.deep.equal([[], []]);
+        // Replacing one tenant's day leaves the other's alone.
+        await store.replaceDailyRollups(a, '2025-07-07', [], []);
+        expect(await rolled(a)).to.deep.equal([[], []]);
+        expect(await rolled(b)).to.deep.equal([[['bo', 2]], [['bo', 5]]]);
+      });
+
+      it('deleteRawBefore keeps the rollups of the days it empties', async () => {
+        const t = await tenant();
+        await store.writeBatch(t, batchFor(t, '2024-02-01T08:00:00Z', 'kept'));
+        const seats = [{ day: '2024-02-01', seat: 'ada', surface: 'claude_code', measures: measures(3) }];
+        const models = [{ day: '2024-02-01', seat: 'ada', surface: 'claude_code', model: 'opus', measures: { costUsd: 2, inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0 } }];
+        await store.replaceDailyRollups(t, '2024-02-01', seats, models);
+        expect(await store.deleteRawBefore(t, new Date('2024-03-01T00:00:00Z'))).to.equal(6);
+        expect(await fixture.inspect.storedIds(t)).to.deep.equal(none);
+        expect(await store.eventTotals(t, dayOf('2024-02-01'), [])).to.deep.equal([]);
+        const got = await store.dailyRollups(t, '2024-02-01', '2024-02-01');
+        expect(got.seats).to.deep.equal(seats);
+        expect(got.models).to.deep.equal(models);
+      });
+    });
+
+    describe('withDayLock: one computation of a tenant-day at a time', () => {
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      /** A promise the test settles when it wants to. */
+      const gate = () => {
+        let open!: () => void;
+        const promise = new Promise<void>((r) => (open = r));
+        return { promise, open };
+      };
+      const zero = () => Object.fromEntries(measureNames.map((m) => [m, 0])) as Measures;
+      const seatRow = (day: string, seat: string, prompts: number) => ({ day, seat, surface: 'claude_code', measures: { ...zero(), prompts } });
+
+      it('lets one holder in at a time, across stores on one database; the others wait their turn, none overlap', async () => {
+        const t = await tenant();
+        const other = await fixture.open();
+        try {
+          const log: string[] = [];
+          let inside = 0;
+          let most = 0;
+          const held = gate();
+          const release = gate();
+          const first = store.withDayLock(t, '2025-10-01', async () => {
+            log.push('first in');
+            held.open();
+            await release.promise;
+            log.push('first out');
+            return 'first';
+          });
+          await held.promise;
+          const waiter = (s: Store, name: string) =>
+            s.withDayLock(t, '2025-10-01', async () => {
+              most = Math.max(most, ++inside);
+              log.push(`${name} in`);
+              await sleep(100);
+              inside--;
+              return name;
+            });
+          const waiting = [waiter(other, 'other store'), waiter(store, 'same store')];
+          await sleep(600);
+          expect(log).to.deep.equal(['first in']);
+          release.open();
+          expect(await Promise.all([first, ...waiting])).to.deep.equal(['first', 'other store', 'same store']);
+          expect(log.slice(0, 2)).to.deep.equal(['first in', 'first out']);
+          expect(log.slice(2)).to.have.members(['other store in', 'same store in']);
+          expect(most).to.equal(1);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('never makes another day or another tenant wait', async () => {
+        const [t, u] = [await tenant(), await tenant()];
+        const other = await fixture.open();
+        const release = gate();
+        const held = gate();
+        try {
+          const first = store.withDayLock(t, '2025-10-02', async () => {
+            held.open();
+            await release.promise;
+          });
+          await held.promise;
+          const began = Date.now();
+          expect(await other.withDayLock(t, '2025-10-03', async () => 'next day')).to.equal('next day');
+          expect(await other.withDayLock(u, '2025-10-02', async () => 'other tenant')).to.equal('other tenant');
+          expect(Date.now() - began).to.be.lessThan(5_000);
+          release.open();
+          await first;
+        } finally {
+          release.open();
+          await other.close();
+        }
+      });
+
+      it('releases the lock when the function rejects, and rejects with its error', async () => {
+        const t = await tenant();
+        const other = await fixture.open();
+        try {
+          const err = await rejection(store.withDayLock(t, '2025-10-04', async () => {
+            throw new Error('computation failed');
+          }));
+          expect(String(err)).to.include('computation failed');
+          const began = Date.now();
+          expect(await other.withDayLock(t, '2025-10-04', async () => 'free')).to.equal('free');
+          expect(Date.now() - began).to.be.lessThan(5_000);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('writes through the lock replace the day, as replaceDailyRollups does', async () => {
+        const t = await tenant();
+        const day = '2025-10-05';
+        const model = { day, seat: 'ada', surface: 'claude_code', model: 'opus', measures: { costUsd: 1.5, inputTokens: 10, outputTokens: 2, cacheReadTokens: 0, cacheCreationTokens: 0 } };
+        await store.withDayLock(t, day, (lock) => lock.replaceDailyRollups([seatRow(day, 'ada', 1), seatRow(day, 'bo', 2)], [model]));
+        await store.withDayLock(t, day, (lock) => lock.replaceDailyRollups([seatRow(day, 'ada', 5)], []));
+        const got = await store.dailyRollups(t, day, day);
+        expect(got.seats).to.deep.equal([seatRow(day, 'ada', 5)]);
+        expect(got.models).to.deep.equal([]);
+      });
+
+      it('refuses the write of a holder that lost its lock, so the next holder’s result stands', async () => {
+        const t = await tenant();
+        const day = '2025-10-06';
+        const other = await fixture.open();
+        try {
+          const held = gate();
+          const resume = gate();
+          const stale = store.withDayLock(t, day, async (lock) => {
+            held.open();
+            await resume.promise;
+            return lock.replaceDailyRollups([seatRow(day, 'ada', 1)], []).then(() => 'written', (e: unknown) => e);
+          });
+          await held.promise;
+          await fixture.inspect.breakDayLock(t, day);
+          // The lock is free again: the next holder gets in while the first still runs.
+          await other.withDayLock(t, day, (lock) => lock.replaceDailyRollups([seatRow(day, 'ada', 7)], []));
+          resume.open();
+          expect(await stale).to.be.instanceOf(DayLockLostError);
+          expect((await store.dailyRollups(t, day, day)).seats).to.deep.equal([seatRow(day, 'ada', 7)]);
+        } finally {
+          await other.close();
+        }
+      });
+    });
   });
 }
 
@@ -497,6 +927,17 @@ function postgresAdapter(): AdapterUnderTest {
               await admin.query('DROP FUNCTION refuse_span()');
             };
           },
+          async breakDayLock(tenantId, day) {
+            // The advisory lock of an int8 key shows in pg_locks as classid (high half) and objid (low half).
+            const holder = `FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`;
+            await admin.query(`SELECT pg_terminate_backend(pid) ${holder}`, [dayLockKey(tenantId, day)]);
+            for (let i = 0; (await admin.query(`SELECT 1 ${holder}`, [dayLockKey(tenantId, day)])).rowCount !== 0; i++) {
+              if (i > 100) throw new Error('the lock holder did not end');
+              await new Promise((r) => setTimeout(r, 50));
+            }
+          },
         },
         dispose: () => admin.end(),
       };
@@ -505,27 +946,12 @@ function postgresAdapter(): AdapterUnderTest {
 }
 
 function mongoAdapter(): AdapterUnderTest {
-  const url = process.env['MONGODB_URL'];
-  const mongod = (() => {
-    try {
-      return execFileSync('sh', ['-c', 'command -v mongod'], { encoding: 'utf8' }).trim() || null;
-    } catch {
-      return null;
-    }
-  })();
   return {
     name: 'MongoDB',
-    skipReason() {
-      if (url) return null;
-      // mongodb-memory-server is not a dependency: a mongod binary (MONGOMS_SYSTEM_BINARY or on
-      // the PATH) is only of use once it runs as a replica set and MONGODB_URL points at it.
-      const binary = process.env['MONGOMS_SYSTEM_BINARY'] || mongod;
-      return binary === null
-        ? 'MongoDB contract suite SKIPPED: MONGODB_URL is not set and no mongod binary is available'
-        : `MongoDB contract suite SKIPPED: MONGODB_URL is not set (a mongod binary is at ${binary}: start it as a replica set and set MONGODB_URL)`;
-    },
+    // MONGODB_URL, or a mongod binary started as a one-member replica set (test/support/mongo.ts).
+    skipReason: () => mongoSkipReason('MongoDB contract suite'),
     async makeStore() {
-      if (!url) throw new Error('MONGODB_URL is not set');
+      const url = await sharedMongoUrl();
       // A database of its own per fixture, dropped at the end, so the suite can use a shared server.
       const database = `aiu_contract_${process.pid}_${randomBytes(4).toString('hex')}`;
       const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
@@ -568,6 +994,10 @@ function mongoAdapter(): AdapterUnderTest {
               await db.collection(timeSeries.span).drop();
               await (await open()).close();
             };
+          },
+          // Expired, and no longer the holder's to renew, as after a lease that ran out unrenewed.
+          async breakDayLock(tenantId, day) {
+            await db.collection<{ _id: string }>(DAY_LOCKS).updateOne({ _id: dayLockId(tenantId, day) }, { $set: { expiresAt: new Date(0), owner: 'lease-ran-out' } });
           },
         },
         async dispose() {

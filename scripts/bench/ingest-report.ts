@@ -18,10 +18,11 @@ export function printIngestReport(r: IngestReport): void {
   out(`\nMachine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.kernel}, Node ${m.node} (load generator on the same machine)\n`);
   const max = r.results.filter((x) => x.name.startsWith('max '));
   out(table(
-    ['phase', 'records/s', 'log rec/s', 'req/s', 'rec/req', 'p50 ms', 'p99 ms', 'server CPU s', 'PG CPU s', 'gen CPU s', 'other CPU s', 'machine busy %', 'peak RSS MB', 'refused', 'errors'],
+    ['phase', 'records/s', 'log rec/s', 'req/s', 'rec/req', 'p50 ms', 'p99 ms', 'server CPU s', 'PG CPU s', 'gen CPU s', 'other CPU s', 'machine busy %', 'peak RSS MB', 'heap / ext MB', 'refused', 'errors'],
     max.map((x) => [x.name.slice(4), x.recordsPerSecond, x.logRecordsPerSecond, x.requestsPerSecond, x.recordsPerRequest, x.p50Ms, x.p99Ms,
       x.serverCpuSeconds, x.postgresCpuSeconds, x.generatorCpuSeconds,
-      x.machineBusySeconds - x.serverCpuSeconds - x.postgresCpuSeconds - x.generatorCpuSeconds, (100 * x.machineBusySeconds) / (x.seconds * r.machine.cpus), x.serverPeakRssMb, x.retryableRefusals, x.errors]),
+      x.machineBusySeconds - x.serverCpuSeconds - x.postgresCpuSeconds - x.generatorCpuSeconds, (100 * x.machineBusySeconds) / (x.seconds * r.machine.cpus), x.serverPeakRssMb,
+      `${fmt(x.serverPeakHeapMb)} / ${fmt(x.serverPeakExternalMb)}`, x.retryableRefusals, x.errors]),
   ));
   const protocols = [...new Set(max.map((x) => x.protocol))];
   out('');
@@ -44,8 +45,9 @@ export function printIngestReport(r: IngestReport): void {
   const others = r.results.filter((x) => !x.name.startsWith('max '));
   if (others.length > 0) {
     out('');
-    out(table(['phase', 'target rec/s', 'acked rec/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'refused (retried)', 'refusal p50 ms', 'abandoned', 'skipped rec', 'errors'],
+    out(table(['phase', 'target rec/s', 'acked rec/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'heap / ext MB', 'refused (retried)', 'refusal p50 ms', 'abandoned', 'skipped rec', 'errors'],
       others.map((x) => [x.name, x.targetRecordsPerSecond ?? Number.NaN, x.recordsPerSecond, x.p50Ms, x.p99Ms, x.serverPeakRssMb,
+        `${fmt(x.serverPeakHeapMb)} / ${fmt(x.serverPeakExternalMb)}`,
         `${x.retryableRefusals} ${JSON.stringify(x.refusalStatuses)}`, x.refusalP50Ms, x.abandonedRequests, x.skippedRecords, x.errors])));
   }
   if (r.overload) {

@@ -39,6 +39,9 @@ export interface PhaseResult {
   postgres: PgActivity;
   /** The server's event-loop delay within the window (ms). */
   eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** Peaks within the window: V8 heap in use, and memory outside it (Buffers). */
+  serverPeakHeapMb: number;
+  serverPeakExternalMb: number;
   /** CPU seconds within the measuring window. */
   serverCpuSeconds: number;
   postgresCpuSeconds: number;
@@ -148,7 +151,9 @@ export async function runPhase(ctx: PhaseContext, input: PhaseInput): Promise<Ph
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     bySize: latencyBySize(stats),
-    eventLoopDelay: cpu.eventLoopDelay,
+    eventLoopDelay: { p50Ms: cpu.eventLoopDelay.p50Ms, p99Ms: cpu.eventLoopDelay.p99Ms, maxMs: cpu.eventLoopDelay.maxMs },
+    serverPeakHeapMb: cpu.eventLoopDelay.peakHeapMb,
+    serverPeakExternalMb: cpu.eventLoopDelay.peakExternalMb,
     postgres: cpu.pgActivity,
     serverCpuSeconds: cpu.server,
     postgresCpuSeconds: cpu.postgres,

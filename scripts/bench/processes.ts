@@ -41,7 +41,7 @@ export interface ServerProc {
   /** RSS right after start, before any load. */
   startRssMb: number;
   resetEventLoopDelay(): void;
-  readEventLoopDelay(): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }>;
+  readEventLoopDelay(): Promise<{ p50Ms: number; p99Ms: number; maxMs: number; peakHeapMb: number; peakExternalMb: number }>;
   /** Stops gracefully; what the process used over its whole life. */
   stop(): Promise<{ cpuSeconds: number; maxRssMb: number }>;
 }
@@ -88,8 +88,8 @@ export async function startServer(o: ServerOptions): Promise<ServerProc> {
     async readEventLoopDelay() {
       const reply = next<ServerMessage, 'eventLoopDelay'>(child, 'eventLoopDelay', `server ${o.name}`);
       child.send({ type: 'readEventLoopDelay' });
-      const { p50Ms, p99Ms, maxMs } = await reply;
-      return { p50Ms, p99Ms, maxMs };
+      const { p50Ms, p99Ms, maxMs, peakHeapMb, peakExternalMb } = await reply;
+      return { p50Ms, p99Ms, maxMs, peakHeapMb, peakExternalMb };
     },
     async stop() {
       const stopped = next<ServerMessage, 'stopped'>(child, 'stopped', `server ${o.name}`);

@@ -12,8 +12,11 @@ import { startService } from '../../src/service.js';
 export type ServerMessage =
   | { type: 'ready'; ports: { grpc: number; http: number; api: number } }
   | { type: 'stopped'; cpuSeconds: number; maxRssMb: number }
-  /** Event-loop delay since the last reset, ms: how long ready work waited behind synchronous work. */
-  | { type: 'eventLoopDelay'; p50Ms: number; p99Ms: number; maxMs: number };
+  /**
+   * Since the last reset: event-loop delay (ms), how long ready work waited behind synchronous
+   * work; and the peaks of the V8 heap and of memory outside it (Buffers), which tell what an RSS is made of.
+   */
+  | { type: 'eventLoopDelay'; p50Ms: number; p99Ms: number; maxMs: number; peakHeapMb: number; peakExternalMb: number };
 
 const send = (m: ServerMessage) => process.send?.(m);
 
@@ -27,14 +30,24 @@ send({ type: 'ready', ports: service.ports });
 
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
+let peakHeap = 0;
+let peakExternal = 0;
+setInterval(() => {
+  const m = process.memoryUsage();
+  peakHeap = Math.max(peakHeap, m.heapUsed);
+  peakExternal = Math.max(peakExternal, m.external);
+}, 100).unref();
 
 process.on('message', (m: { type: string }) => {
   if (m.type === 'resetEventLoopDelay') {
     delay.reset();
+    peakHeap = 0;
+    peakExternal = 0;
     return;
   }
   if (m.type === 'readEventLoopDelay') {
-    send({ type: 'eventLoopDelay', p50Ms: delay.percentile(50) / 1e6, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 });
+    send({ type: 'eventLoopDelay', p50Ms: delay.percentile(50) / 1e6, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6,
+      peakHeapMb: peakHeap / 1048576, peakExternalMb: peakExternal / 1048576 });
     return;
   }
   if (m.type !== 'stop') return;

@@ -1,3 +1,4 @@
+import compress from '@fastify/compress';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -14,6 +15,7 @@ import { registerOpsRoutes } from './ops-routes.js';
 import { registerTenantRoutes } from './tenant-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { registerUsageRoutes } from './usage-routes.js';
+import { registerUsageSummaryRoutes } from './usage-summary-routes.js';
 
 export interface ApiDeps {
   config: Config;
@@ -65,11 +67,15 @@ export async function startApiServer(deps: ApiDeps): Promise<RunningApi> {
     sendApiError(reply, new IngestError('not_found', `no such endpoint: ${req.method} ${req.url.split('?')[0]}`), config.RETRY_AFTER_SECONDS),
   );
 
+  // Usage JSON and CSV, the dashboard's script and /metrics are text that shrinks 5-20× (gzip, or brotli at
+  // the plugin's fast quality 4); small answers (< 1 KiB) go out as they are.
+  await app.register(compress, { global: true, encodings: ['br', 'gzip', 'deflate'] });
   registerOpsRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
   registerTenantRoutes(app, ctx);
   registerConnectRoutes(app, ctx);
   registerUsageRoutes(app, ctx);
+  registerUsageSummaryRoutes(app, ctx);
   registerDashboardRoutes(app);
 
   await app.listen({ host: config.BIND_HOST, port: config.API_PORT });

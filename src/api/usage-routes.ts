@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { IngestError } from '../ingest/errors.js';
+import { timedPipelineRun } from '../ops/metrics.js';
 import { rangeProblem, usageByValues, usageCsv, usageReport } from '../pipeline/usage-report.js';
+import { daysBetween } from '../pipeline/days.js';
 import { runDays } from '../pipeline/run-days.js';
+import { pastRetentionProblem } from '../pipeline/retention-window.js';
 import type { ApiContext } from './server.js';
 
 const usageQuery = z.object({
@@ -37,7 +40,16 @@ export function registerUsageRoutes(app: FastifyInstance, ctx: ApiContext): void
     const problem = rangeProblem(body.from, body.to, MAX_RUN_DAYS);
     if (problem) throw new IngestError('invalid_argument', problem);
     const started = Date.now();
-    const days = await runDays(ctx.store, p.tenant, body.from, body.to);
+    // Days past the tenant's retention are refused whole, before any runs: 400 naming the first day that can.
+    const past = pastRetentionProblem(p.tenant, body.from, started);
+    if (past) throw new IngestError('invalid_argument', past);
+    // Day by day, so each tenant-day is one observation of the pipeline metrics, as the scheduler's are.
+    let days = 0;
+    for (const day of daysBetween(body.from, body.to)) {
+      const run = await timedPipelineRun(ctx.metrics, 'api', () => runDays(ctx.store, p.tenant, day, day));
+      if (run.kind === 'past-retention') throw new IngestError('invalid_argument', run.message);
+      days += run.days;
+    }
     return { tenant: p.tenant.id, from: body.from, to: body.to, days, durationMs: Date.now() - started };
   });
 }

@@ -30,10 +30,12 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (opts: { tenant: string; from: string; to: string; json?: boolean }) => {
       checkRange(opts.from, opts.to);
       const started = Date.now();
-      const days = await withStore(async (store) => runDays(store, await tenantOf(store, opts.tenant), opts.from, opts.to));
-      const result = { tenant: opts.tenant, from: opts.from, to: opts.to, days, durationMs: Date.now() - started };
+      const run = await withStore(async (store) => runDays(store, await tenantOf(store, opts.tenant), opts.from, opts.to));
+      // Days past the tenant's retention are refused whole, as the API does.
+      if (run.kind === 'past-retention') throw new CliError(run.message);
+      const result = { tenant: opts.tenant, from: opts.from, to: opts.to, days: run.days, durationMs: Date.now() - started };
       if (opts.json) printJson(result);
-      else process.stdout.write(`recomputed ${days} day(s) for ${opts.tenant} in ${result.durationMs} ms\n`);
+      else process.stdout.write(`recomputed ${run.days} day(s) for ${opts.tenant} in ${result.durationMs} ms\n`);
     });
 
   program

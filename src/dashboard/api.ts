@@ -3,13 +3,13 @@ import type {
   ConnectSetup,
   ConnectStatus,
   IssuedToken,
-  ModelDayRow,
   PipelineRun,
   Scope,
-  SeatDayRow,
+  TenantInfo,
   TokenInfo,
-  UsageResponse,
-  WhoAmI, TenantInfo } from './contract.js';
+  UsageSummary,
+  WhoAmI,
+} from './contract.js';
 
 export type ApiErrorCode =
   | 'unauthenticated'
@@ -29,10 +29,13 @@ type Method = 'GET' | 'POST' | 'DELETE';
 
 const KNOWN_CODES = new Set<string>(['unauthenticated', 'forbidden', 'not_found', 'invalid_argument', 'unavailable']);
 
-/** Called whenever the server answers 401, so the app can return to sign-in. */
-let onUnauthenticated: (message: string) => void = () => {};
+/**
+ * Called whenever the server answers 401, with the token that was refused, so the app can return to sign-in.
+ * The token tells a stale answer apart: a request sent just before the admin rotated their own token.
+ */
+let onUnauthenticated: (message: string, token: string) => void = () => {};
 
-export function setUnauthenticatedHandler(handler: (message: string) => void): void {
+export function setUnauthenticatedHandler(handler: (message: string, token: string) => void): void {
   onUnauthenticated = handler;
 }
 
@@ -67,7 +70,7 @@ async function call<T>(
   }
   if (response.ok && parsed !== undefined) return { ok: true, value: parsed as T };
   const failure = errorOf(response.status, parsed);
-  if (failure.code === 'unauthenticated') onUnauthenticated(failure.message);
+  if (failure.code === 'unauthenticated') onUnauthenticated(failure.message, token);
   return failure;
 }
 
@@ -102,15 +105,8 @@ export const api = {
     call<TokenInfo>(token, 'DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`),
   rotateToken: (token: string, id: string) =>
     call<IssuedToken>(token, 'POST', `/api/v1/tokens/${encodeURIComponent(id)}/rotate`),
-  usageBySeat: (token: string, from: string, to: string, signal?: AbortSignal) =>
-    call<UsageResponse<SeatDayRow>>(token, 'GET', usagePath(from, to, 'seat'), undefined, signal),
-  usageByModel: (token: string, from: string, to: string, signal?: AbortSignal) =>
-    call<UsageResponse<ModelDayRow>>(token, 'GET', usagePath(from, to, 'model'), undefined, signal),
+  usageSummary: (token: string, from: string, to: string, signal?: AbortSignal) =>
+    call<UsageSummary>(token, 'GET', `/api/v1/usage/summary?${new URLSearchParams({ from, to }).toString()}`, undefined, signal),
   runPipeline: (token: string, from: string, to: string) =>
     call<PipelineRun>(token, 'POST', '/api/v1/pipeline/runs', { from, to }),
 };
-
-function usagePath(from: string, to: string, by: 'seat' | 'model'): string {
-  const query = new URLSearchParams({ from, to, by });
-  return `/api/v1/usage/daily?${query.toString()}`;
-}

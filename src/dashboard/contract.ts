@@ -6,6 +6,8 @@ export interface WhoAmI {
   readonly tenant: string;
   readonly scope: Scope;
   readonly tokenId: string;
+  /** The tenant's IANA time zone: its days, and so every day on the Usage page, begin at midnight there. */
+  readonly timezone: string;
 }
 
 export interface TenantInfo {
@@ -80,9 +82,16 @@ export interface UsageMeasures {
   toolFailures: number;
 }
 
-export interface SeatDayRow extends UsageMeasures {
+/** One day's totals over all seats; `activeSeats` counts the distinct seats with usage that day. */
+export interface DayTotalsRow extends UsageMeasures {
   readonly day: string;
+  readonly activeSeats: number;
+}
+
+/** One seat's totals over the range; `activeDays` counts the distinct days it had usage. */
+export interface SeatTotalsRow extends UsageMeasures {
   readonly seat: string;
+  readonly activeDays: number;
 }
 
 export interface ModelDayRow {
@@ -95,11 +104,16 @@ export interface ModelDayRow {
   readonly cacheCreationTokens: number;
 }
 
-export interface UsageResponse<Row> {
+/** GET /api/v1/usage/summary: everything the Usage page draws for a range, in one answer. */
+export interface UsageSummary {
   readonly tenant: string;
   readonly from: string;
   readonly to: string;
-  readonly rows: readonly Row[];
+  readonly timezone: string;
+  /** Days with usage, in order. */
+  readonly days: readonly DayTotalsRow[];
+  readonly seats: readonly SeatTotalsRow[];
+  readonly models: readonly ModelDayRow[];
 }
 
 export interface PipelineRun {

@@ -11,7 +11,8 @@ const fixed1 = fixed(1);
 const fixed2 = fixed(2);
 const relative = new Intl.RelativeTimeFormat(LOCALE, { numeric: 'auto' });
 const dateTime = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeStyle: 'short' });
-const utcDay = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeZone: 'UTC' });
+// Day strings are dates, not instants: formatting them at UTC midnight in UTC prints that very date.
+const dateOnly = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeZone: 'UTC' });
 
 export const formatInteger = (value: number): string => integer.format(value);
 export const formatUsd = (value: number): string => usd.format(value);
@@ -19,7 +20,7 @@ export const formatCompact = (value: number): string => compact.format(value);
 export const formatFixed1 = (value: number): string => fixed1.format(value);
 export const formatFixed2 = (value: number): string => fixed2.format(value);
 export const formatDateTime = (iso: string): string => dateTime.format(new Date(iso));
-export const formatDay = (day: string): string => utcDay.format(new Date(`${day}T00:00:00Z`));
+export const formatDay = (day: string): string => dateOnly.format(new Date(`${day}T00:00:00Z`));
 
 /** Rounds half away from zero to `digits` decimals, so the table and the CSV agree on one value. */
 export function round(value: number, digits: number): number {

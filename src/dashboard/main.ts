@@ -30,9 +30,10 @@ let signedIn: PageContext | null = null;
 let stopPage: Cleanup | null = null;
 
 installCopyHandler(root);
-setUnauthenticatedHandler(() => {
-  // A revoked or expired sign-in token: leave the app; ignore stray answers after sign-out.
-  if (signedIn) signOut('Your session ended: the token is no longer valid. Sign in again.');
+setUnauthenticatedHandler((_message, token) => {
+  // A revoked or expired sign-in token: leave the app. Ignore stray answers after sign-out, and answers to
+  // requests sent with the token this tab used before rotating it.
+  if (signedIn && token === signedIn.auth.token) signOut('Your session ended: the token is no longer valid. Sign in again.');
 });
 window.addEventListener('hashchange', () => {
   if (signedIn) showRoute(signedIn);

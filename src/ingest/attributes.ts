@@ -54,7 +54,13 @@ export function toAttributes(kvs: KeyValue[], limits: AttributeLimits, depth = 0
     throw new LimitError(`${kvs.length} attributes, more than the limit of ${limits.maxAttributes}`);
   }
   const out: Attributes = {};
-  for (const kv of kvs) out[truncate(kv.key, 256)] = toAttrValue(kv.value, limits, depth);
+  for (const kv of kvs) {
+    const key = truncate(kv.key, 256);
+    const value = toAttrValue(kv.value, limits, depth);
+    // Plain assignment to "__proto__" would set the object's prototype instead of keeping the attribute.
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
+  }
   return out;
 }
 

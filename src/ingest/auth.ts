@@ -53,27 +53,34 @@ export class Authenticator {
     await this.flushUses();
   }
 
-  /** Resolves the principal for a request or throws an IngestError (401, 403, 429, 503). */
+  /**
+   * Resolves the principal for a request or throws an IngestError (401, 403, 429, 503).
+   * The token is looked up before the source's failure count is consulted: many clients
+   * share one address behind a NAT, and one of them sending bad tokens must not lock out
+   * the others. Guessing gains nothing from this (a token carries 256 random bits); the
+   * limit turns a flood of failures into cheap 429s, and the negative cache keeps a
+   * repeated bad token off the store.
+   */
   async authenticate(authorization: string | undefined, source: string, scope: TokenScope): Promise<Principal> {
     const token = bearerToken(authorization);
-    const hash = token === null ? null : hashToken(token);
-    const cached = hash === null ? undefined : this.cached(hash);
-    if (cached) return this.authorize(cached, scope);
+    if (token === null) {
+      throw this.failure(source, 'missing bearer token: send "Authorization: Bearer <token>"');
+    }
+    const hash = hashToken(token);
+    const cached = this.cached(hash);
+    const principal = cached === undefined ? await this.lookup(hash) : cached;
+    if (principal === null) throw this.failure(source, 'unknown or revoked token');
+    return this.authorize(principal, scope);
+  }
 
+  /** Counts a failed authentication; the error is 429 once the source is over its allowance, else 401. */
+  private failure(source: string, message: string): IngestError {
     const blockedFor = this.limiter.blockedSeconds(source);
     if (blockedFor > 0) {
-      throw new IngestError('rate_limited', 'too many failed authentication attempts from this address', blockedFor);
+      return new IngestError('rate_limited', 'too many failed authentication attempts from this address', blockedFor);
     }
-    if (hash === null) {
-      this.limiter.fail(source);
-      throw new IngestError('unauthenticated', 'missing bearer token: send "Authorization: Bearer <token>"');
-    }
-    const principal = cached === null ? null : await this.lookup(hash);
-    if (principal === null) {
-      this.limiter.fail(source);
-      throw new IngestError('unauthenticated', 'unknown or revoked token');
-    }
-    return this.authorize(principal, scope);
+    this.limiter.fail(source);
+    return new IngestError('unauthenticated', message);
   }
 
   /** Forgets cached lookups, e.g. right after a revocation made in this process. */

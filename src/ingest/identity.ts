@@ -12,7 +12,8 @@ const surfaces: Record<string, string> = {
 /** Maps `service.name` to a surface id; unknown services keep their own name. */
 export function surfaceOf(serviceName: string | null): string {
   if (!serviceName) return 'unknown';
-  return surfaces[serviceName] ?? serviceName;
+  // Own keys only: a service named "constructor" must not map to Object.prototype's.
+  return Object.hasOwn(surfaces, serviceName) ? (surfaces[serviceName] as string) : serviceName;
 }
 
 /** Human-readable names of the known surfaces. */

@@ -9,9 +9,14 @@ export class InflightBudget {
 
   constructor(readonly limit: number) {}
 
-  /** Reserves `bytes`; false when that would pass the limit (a lone request bigger than the limit is still let in when nothing else is held). */
-  tryAcquire(bytes: number): boolean {
-    if (this.used > 0 && this.used + bytes > this.limit) return false;
+  /**
+   * Reserves `bytes`; false when that would pass the limit. A lone request is always let in,
+   * however big: `ownBytes` are what the caller already holds, so a request that grows (a
+   * chunked body, an inflated one) is never refused because of itself, which would refuse
+   * its every retry too.
+   */
+  tryAcquire(bytes: number, ownBytes = 0): boolean {
+    if (this.used - ownBytes > 0 && this.used + bytes > this.limit) return false;
     this.used += bytes;
     return true;
   }

@@ -7,6 +7,7 @@ import type { Tenant } from '../store/store.js';
 import { type AttributeLimits, LimitError, attrString, toAttributes } from './attributes.js';
 import { IngestError } from './errors.js';
 import { surfaceOf } from './identity.js';
+import { tooLong, tooLongReason } from './key-limits.js';
 import { applyPolicyToResource } from './privacy.js';
 
 export interface NormalizeOptions {
@@ -17,6 +18,12 @@ export interface NormalizeOptions {
   maxAgeNs: bigint;
 }
 
+/** partial_success.error_message is kept to about this many characters: the spec makes the server bound its responses. */
+export const MAX_REJECTION_MESSAGE = 1024;
+/** Distinct reasons remembered per request; further ones are counted under one "other reasons". */
+const MAX_REASONS = 200;
+const MAX_REASON_LENGTH = 200;
+
 /** Rejected records of one request, counted by reason, for partial_success. */
 export class Rejections {
   count = 0;
@@ -25,13 +32,26 @@ export class Rejections {
   add(reason: string, n = 1): void {
     if (n <= 0) return;
     this.count += n;
-    this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + n);
+    const key = this.reasons.has(reason) || this.reasons.size < MAX_REASONS ? reason : 'other reasons';
+    this.reasons.set(key, (this.reasons.get(key) ?? 0) + n);
   }
 
+  /** "N rejected: reason (n); …", at most MAX_REJECTION_MESSAGE characters, ending in "… K more" when reasons were left out. */
   message(): string {
     if (this.count === 0) return '';
-    const parts = [...this.reasons].map(([reason, n]) => `${reason} (${n})`);
-    return `${this.count} rejected: ${parts.join('; ')}`;
+    let text = `${this.count} rejected: `;
+    let shown = 0;
+    // Room for the "; … K more reasons" tail.
+    const room = MAX_REJECTION_MESSAGE - 32;
+    for (const [reason, n] of this.reasons) {
+      const part = `${reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}…` : reason} (${n})`;
+      const next = shown === 0 ? part : `; ${part}`;
+      if (text.length + next.length > room) break;
+      text += next;
+      shown++;
+    }
+    const left = this.reasons.size - shown;
+    return left > 0 ? `${text}${shown > 0 ? '; ' : ''}… ${left} more reason${left === 1 ? '' : 's'}` : text;
   }
 }
 
@@ -73,13 +93,20 @@ export function resourceContext(
   }
   const claimed = attrString(attrs, 'tenant.id');
   if (claimed !== null && claimed !== opts.tenant.id) {
-    throw new IngestError('permission_denied', `resource attribute tenant.id="${claimed}" does not match the token's tenant`);
+    const shown = claimed.length > 64 ? `${claimed.slice(0, 64)}…` : claimed;
+    throw new IngestError('permission_denied', `resource attribute tenant.id="${shown}" does not match the token's tenant`);
   }
   const serviceName = attrString(attrs, 'service.name');
+  // service.name is the surface, a key of surfaces_seen and of the rollups (see key-limits.ts).
+  if (tooLong(serviceName)) {
+    rejections.add(`resource: ${tooLongReason('service.name')}`, recordCount);
+    return null;
+  }
   return { resource: attrs, serviceName, surface: surfaceOf(serviceName), digest: digest(remembered(attrs)) };
 }
 
 export function scopeOf(scope: InstrumentationScope, limits: AttributeLimits): Scope {
+  if (tooLong(scope.name)) throw new LimitError(tooLongReason('name'));
   return { name: scope.name, version: scope.version, attributes: toAttributes(scope.attributes, limits) };
 }
 

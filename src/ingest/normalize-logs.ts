@@ -4,6 +4,7 @@ import type { EventRecord, Scope } from '../store/records.js';
 import { LimitError, attrString, toAttrValue, toAttributes } from './attributes.js';
 import { eventFacts } from './facts.js';
 import { identityOf } from './identity.js';
+import { keyProblem } from './key-limits.js';
 import { applyPolicy } from './privacy.js';
 import {
   MAX_TIME_NS,
@@ -42,6 +43,9 @@ function toEvent(lr: LogRecord, rc: ResourceContext, scope: Scope, opts: Normali
   const name = eventName(body, attributes, lr);
   attributes = applyPolicy(attributes, opts.tenant.policy, name);
   const identity = identityOf(attributes, rc.resource);
+  const facts = eventFacts(attributes);
+  const badKey = keyProblem({ label: 'event name', value: name }, identity, facts.model);
+  if (badKey) return badKey;
   checkOrganization(identity.organizationId, opts);
   const attrsJson = remembered(attributes);
   const bodyJson = remembered(body);
@@ -67,7 +71,7 @@ function toEvent(lr: LogRecord, rc: ResourceContext, scope: Scope, opts: Normali
     traceId: lr.traceId === '' ? null : lr.traceId,
     spanId: lr.spanId === '' ? null : lr.spanId,
     flags: lr.flags,
-    facts: eventFacts(attributes),
+    facts,
   };
 }
 

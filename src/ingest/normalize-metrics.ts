@@ -11,6 +11,7 @@ import type { Distribution, MetricPointRecord, MetricType, Scope, Temporality } 
 import { LimitError, attrString, toAttributes } from './attributes.js';
 import { pointFacts } from './facts.js';
 import { identityOf } from './identity.js';
+import { keyProblem } from './key-limits.js';
 import { applyPolicy } from './privacy.js';
 import {
   type NormalizeOptions,
@@ -111,6 +112,9 @@ function toPoint(p: AnyPoint, m: Metric, shape: Shape, rc: ResourceContext, scop
     throw e;
   }
   const identity = identityOf(attributes, rc.resource);
+  const facts = pointFacts(attributes);
+  const badKey = keyProblem({ label: 'metric name', value: m.name }, identity, facts.model);
+  if (badKey) return badKey;
   checkOrganization(identity.organizationId, opts);
   // The stream identity of the OTLP data model; the start time is kept apart so resets can be seen.
   const seriesKey = digest('s', rc.digest, scope.name, scope.version, m.name, m.unit, shape.type,
@@ -138,7 +142,7 @@ function toPoint(p: AnyPoint, m: Metric, shape: Shape, rc: ResourceContext, scop
     ...value,
     flags: p.flags,
     seriesKey,
-    facts: pointFacts(attributes),
+    facts,
   };
 }
 
@@ -156,6 +160,7 @@ export function normalizeMetrics(req: ExportMetricsServiceRequest, opts: Normali
   }));
   return normalizeBlocks(blocks, opts, rejections, ({ p, m, shape }, rc, scope) => {
     const r = toPoint(p, m, shape, rc, scope, opts);
-    return typeof r === 'string' ? `${m.name}: ${r}` : r;
+    // Reasons name their metric, shortened: a hostile name must not be repeated into the response.
+    return typeof r === 'string' ? `${m.name.length > 80 ? `${m.name.slice(0, 80)}…` : m.name}: ${r}` : r;
   });
 }

@@ -3,6 +3,7 @@ import type { Scope, SpanRecord } from '../store/records.js';
 import { remembered } from '../store/json-text.js';
 import { LimitError, attrString, toAttributes } from './attributes.js';
 import { identityOf } from './identity.js';
+import { keyProblem } from './key-limits.js';
 import { applyPolicy } from './privacy.js';
 import {
   MAX_TIME_NS,
@@ -36,6 +37,8 @@ function toSpan(s: Span, rc: ResourceContext, scope: Scope, opts: NormalizeOptio
     throw e;
   }
   const identity = identityOf(attributes, rc.resource);
+  const badKey = keyProblem({ label: 'span name', value: s.name }, identity, null);
+  if (badKey) return badKey;
   checkOrganization(identity.organizationId, opts);
   return {
     kind: 'span',

@@ -47,12 +47,37 @@ export function applyPolicy(attrs: Attributes, policy: PrivacyPolicy, eventName 
     // Tool error messages quote commands and file contents; the error type stays.
     if (TOOL_EVENTS.has(eventName) || eventName === '') delete out['error'];
   }
-  if (policy.emails === 'hash' && typeof out['user.email'] === 'string') out['user.email'] = hashValue(out['user.email'].toLowerCase());
+  if (policy.emails === 'hash') hashEmails(out);
   return out;
 }
 
-/** The resource side: only the email can live there. */
+/** The resource side: only identities (emails) can live there. */
 export function applyPolicyToResource(resource: Attributes, policy: PrivacyPolicy): Attributes {
-  if (policy.emails !== 'hash' || typeof resource['user.email'] !== 'string') return resource;
-  return { ...resource, 'user.email': hashValue(resource['user.email'].toLowerCase()) };
+  if (policy.emails !== 'hash' || !EMAIL_KEYS.some((k) => isEmailAt(resource, k))) return resource;
+  const out: Attributes = { ...resource };
+  hashEmails(out);
+  return out;
+}
+
+/**
+ * Where emails travel: `user.email` always holds one, and `enduser.id` does whenever a
+ * sender without a Claude account is configured as the README says (enduser.id=<email>).
+ * An enduser.id that is not an email (an employee number, a login name) is kept as the
+ * sender configured it.
+ */
+const EMAIL_KEYS = ['user.email', 'enduser.id'] as const;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+function isEmailAt(attrs: Attributes, key: (typeof EMAIL_KEYS)[number]): boolean {
+  const v = attrs[key];
+  return typeof v === 'string' && (key === 'user.email' || EMAIL.test(v));
+}
+
+/**
+ * Replaces each email with the hash of its lowercased form, in place. The same address
+ * hashes the same under either key, so a person stays one seat, and different
+ * addresses stay different seats.
+ */
+function hashEmails(attrs: Attributes): void {
+  for (const k of EMAIL_KEYS) if (isEmailAt(attrs, k)) attrs[k] = hashValue((attrs[k] as string).toLowerCase());
 }

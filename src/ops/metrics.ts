@@ -46,3 +46,20 @@ export function createOpsMetrics() {
 }
 
 export type OpsMetrics = ReturnType<typeof createOpsMetrics>;
+
+/**
+ * Runs one pipeline computation under the run-duration histogram and the failure counter, so runs
+ * started by the scheduler and by the API (`job="api"`) are counted alike. Rethrows the failure.
+ */
+export async function timedPipelineRun<T>(metrics: OpsMetrics, job: string, run: () => Promise<T>): Promise<T> {
+  const end = metrics.pipelineRuns.startTimer({ job });
+  try {
+    const result = await run();
+    end({ outcome: 'ok' });
+    return result;
+  } catch (e) {
+    end({ outcome: 'error' });
+    metrics.pipelineFailures.inc({ job });
+    throw e;
+  }
+}

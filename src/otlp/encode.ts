@@ -9,6 +9,14 @@ const REJECTED_FIELD = {
   traces: 'rejectedSpans',
 } as const satisfies Record<Signal, string>;
 
+/** Longest message a response carries (the spec makes servers bound their responses; a message may quote input). */
+export const MAX_MESSAGE_LENGTH = 1024;
+
+/** `text` cut to MAX_MESSAGE_LENGTH characters, ending in "…" when it was longer. */
+export function boundedMessage(text: string): string {
+  return text.length <= MAX_MESSAGE_LENGTH ? text : `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
+}
+
 /**
  * Export<Signal>ServiceResponse. On full success (nothing rejected, no message) partial_success stays
  * unset, as the spec requires: an empty message, `{}` in JSON.
@@ -16,7 +24,7 @@ const REJECTED_FIELD = {
 export function encodeExportResponse(signal: Signal, result: ExportResult, format: WireFormat): Buffer {
   const partialSuccess: Record<string, unknown> = {};
   if (result.rejected !== 0) partialSuccess[REJECTED_FIELD[signal]] = result.rejected;
-  if (result.errorMessage !== '') partialSuccess['errorMessage'] = result.errorMessage;
+  if (result.errorMessage !== '') partialSuccess['errorMessage'] = boundedMessage(result.errorMessage);
   const full = Object.keys(partialSuccess).length === 0;
   if (format === 'json') {
     if (full) return Buffer.from('{}');
@@ -48,12 +56,13 @@ const BadRequestType = protoRoot.lookupType('google.rpc.BadRequest');
 /** google.rpc.Status, the body of every OTLP/HTTP error response (in the request's format). */
 export function encodeStatus(status: StatusBody, format: WireFormat): Buffer {
   const delay = status.retryDelaySeconds === undefined ? undefined : duration(status.retryDelaySeconds);
-  const violations = status.violations ?? [];
+  const violations = (status.violations ?? []).slice(0, 16).map((v) => ({ field: boundedMessage(v.field), description: boundedMessage(v.description) }));
+  const message = boundedMessage(status.message);
   if (format === 'json') {
     const details: Record<string, unknown>[] = [];
     if (delay) details.push({ '@type': RETRY_INFO_URL, retryDelay: durationJson(delay) });
     if (violations.length > 0) details.push({ '@type': BAD_REQUEST_URL, fieldViolations: violations });
-    const body = { code: status.code, message: status.message };
+    const body = { code: status.code, message };
     return Buffer.from(JSON.stringify(details.length > 0 ? { ...body, details } : body));
   }
   // protobufjs's built-in google.protobuf.Any keeps its snake_case field name.
@@ -62,7 +71,7 @@ export function encodeStatus(status: StatusBody, format: WireFormat): Buffer {
   if (violations.length > 0) {
     details.push({ type_url: BAD_REQUEST_URL, value: BadRequestType.encode({ fieldViolations: violations }).finish() });
   }
-  return Buffer.from(StatusType.encode({ code: status.code, message: status.message, details }).finish());
+  return Buffer.from(StatusType.encode({ code: status.code, message, details }).finish());
 }
 
 /** The `grpc-status-details-bin` trailer: the protobuf google.rpc.Status. */

@@ -178,11 +178,15 @@ export function base64(v: unknown, field: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'base64'));
 }
 
-/** Enums are integers in OTLP/JSON; names are accepted too, as the Collector does. */
+/**
+ * Enums are integers in OTLP/JSON; names are accepted too, as the Collector does. Only the
+ * table's own keys count: protobufjs builds it as a plain object, so "toString", "constructor"
+ * or "__proto__" would otherwise resolve to what Object.prototype holds.
+ */
 export function enumValue(v: unknown, names: Readonly<Record<string, number>>, field: string): number {
   if (typeof v === 'string' && !NUMBER.test(v)) {
-    const n = names[v];
-    if (n === undefined) throw new DecodeError(`unknown enum value ${JSON.stringify(v.slice(0, 64))}`, field);
+    const n = Object.hasOwn(names, v) ? names[v] : undefined;
+    if (typeof n !== 'number') throw new DecodeError(`unknown enum value ${JSON.stringify(v.slice(0, 64))}`, field);
     return n;
   }
   return int32(v, field);

@@ -11,7 +11,15 @@ export type SourceGroup =
   | 'sessions' | 'cost' | 'tokens' | 'lines' | 'commits' | 'pullRequests' | 'activeTime' | 'edits'
   | 'prompts' | 'apiRequests' | 'apiErrors' | 'tools';
 
-export const EDIT_TOOLS = ['Edit', 'Write', 'NotebookEdit', 'MultiEdit'] as const;
+/**
+ * The tools whose tool_decision events count as edit accepts/rejects: exactly the
+ * `tool_name` values claude_code.code_edit_tool.decision reports (Edit, Write,
+ * NotebookEdit, per the reference and the issue), so a session counted from events
+ * counts what one counted from that metric would. MultiEdit is left out: the
+ * metric does not report it, so counting it from events would make the two sources
+ * disagree, and the reference names no such tool.
+ */
+export const EDIT_TOOLS = ['Edit', 'Write', 'NotebookEdit'] as const;
 
 /** A contribution of a metric or event row to a measure; `perModel` ones also feed the per-model rollup. */
 export interface Contribution {

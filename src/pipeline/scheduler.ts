@@ -2,9 +2,10 @@ import { Agenda, type AgendaBackend, type Job } from 'agenda';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { OpsMetrics } from '../ops/metrics.js';
-import type { Store, Tenant } from '../store/store.js';
-import { computeDay } from './compute-day.js';
-import { addDays, today } from './days.js';
+import type { Store } from '../store/store.js';
+import { PastRetentionError, computeDay } from './compute-day.js';
+import { applyRetention, scheduledRuns } from './jobs.js';
+import type { ScheduledJob } from './retention-window.js';
 
 export interface PipelineScheduler {
   /** Waits for running jobs to finish (up to timeoutMs), then stops taking new ones. */
@@ -17,6 +18,8 @@ export interface SchedulerDeps {
   config: Config;
   logger: Logger;
   metrics: OpsMetrics;
+  /** Agenda's timings, and the retention job's cron (UTC); the defaults are for production, tests shorten them. */
+  timing?: { lockLifetimeMs?: number; processEveryMs?: number; retentionCron?: string };
 }
 
 const REFRESH = 'pipeline:refresh-today';
@@ -24,57 +27,76 @@ const DAILY = 'pipeline:finalize-days';
 const RETENTION = 'pipeline:retention';
 
 /**
- * The daily pipeline on Agenda. Each job is a single recurring job that Agenda
- * locks, so however many replicas run, one of them computes a given run;
- * computing a day replaces it, so a repeated or overlapping run changes nothing.
- * - refresh: every PIPELINE_INTERVAL, today and yesterday of each tenant (its time zone);
+ * Touches the job every quarter of its lock lifetime while `work` runs. Agenda takes a
+ * job whose lock was not touched within its lifetime for dead: it fails the run (which
+ * goes on in the background, untracked by drain()) and hands the job to another replica.
+ * One tenant-day can outlast the lifetime (a large day, or waiting for the day's lock
+ * while another replica computes it), so touching only between days is not enough.
+ */
+async function keepingJobLocked<T>(job: Job, lockLifetimeMs: number, work: () => Promise<T>): Promise<T> {
+  // A failed touch (the job was cancelled, the database is away) is seen by the touch after the day.
+  const timer = setInterval(() => void job.touch().catch(() => undefined), Math.max(250, Math.floor(lockLifetimeMs / 4)));
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * The daily pipeline on Agenda. Each job is a single recurring job that Agenda locks,
+ * so one replica runs a given run; each tenant-day it computes also holds that day's
+ * lock (computeDay), so a refresh, a finalize and a manual run of the same day never
+ * compute it at once, on any replica. Days past a tenant's retention are left out
+ * (src/pipeline/retention-window.ts).
+ * - refresh: every PIPELINE_INTERVAL, yesterday and today of each tenant (its time zone);
  * - finalize: PIPELINE_DAILY_CRON (UTC), yesterday and the PIPELINE_CATCHUP_DAYS before it, for late data;
- * - retention: daily, raw records older than each tenant's retention (rollups stay).
+ * - retention: daily, raw records of the days past each tenant's retention (rollups stay).
  */
 export async function startPipelineScheduler(deps: SchedulerDeps): Promise<PipelineScheduler> {
   const { store, config, logger, metrics } = deps;
-  const agenda = new Agenda({ backend: deps.backend, processEvery: 5000, defaultLockLifetime: 10 * 60 * 1000, name: 'ai-usage-receiver' });
+  const lockLifetimeMs = deps.timing?.lockLifetimeMs ?? 10 * 60 * 1000;
+  const agenda = new Agenda({
+    backend: deps.backend,
+    processEvery: deps.timing?.processEveryMs ?? 5000,
+    defaultLockLifetime: lockLifetimeMs,
+    name: 'ai-usage-receiver',
+  });
 
-  const computeDays = async (job: Job, days: (t: Tenant) => string[]) => {
-    for (const tenant of await store.listTenants()) {
-      for (const day of days(tenant)) {
-        const end = metrics.pipelineRuns.startTimer({ job: job.attrs.name });
-        try {
-          await computeDay(store, tenant, day);
+  const computeDays = async (job: Job, which: ScheduledJob) => {
+    for (const { tenant, day } of scheduledRuns(which, await store.listTenants(), Date.now(), config.PIPELINE_CATCHUP_DAYS)) {
+      const end = metrics.pipelineRuns.startTimer({ job: job.attrs.name });
+      try {
+        await keepingJobLocked(job, lockLifetimeMs, () => computeDay(store, tenant, day));
+        end({ outcome: 'ok' });
+      } catch (e) {
+        if (e instanceof PastRetentionError) {
+          // The day left retention after this run chose it (the tenant's midnight passed meanwhile).
           end({ outcome: 'ok' });
-        } catch (e) {
+          logger.debug({ tenant: tenant.id, day, job: job.attrs.name }, 'day past retention, not recomputed');
+        } else {
           end({ outcome: 'error' });
           metrics.pipelineFailures.inc({ job: job.attrs.name });
           logger.error({ err: e, tenant: tenant.id, day, job: job.attrs.name }, 'pipeline run failed');
         }
-        // Long runs keep their lock alive, or Agenda would hand the job to another replica.
-        await job.touch();
       }
+      // Throws once Agenda gave the run up, so a run it handed on stops here.
+      await job.touch();
     }
   };
 
-  agenda.define(REFRESH, async (job: Job) => {
-    await computeDays(job, (t) => {
-      const d = today(t.timezone);
-      return [addDays(d, -1), d];
-    });
-  });
-  agenda.define(DAILY, async (job: Job) => {
-    await computeDays(job, (t) => {
-      const yesterday = addDays(today(t.timezone), -1);
-      return Array.from({ length: config.PIPELINE_CATCHUP_DAYS + 1 }, (_, i) => addDays(yesterday, -i));
-    });
-  });
-  agenda.define(RETENTION, async () => {
+  agenda.define(REFRESH, (job: Job) => computeDays(job, 'refresh'));
+  agenda.define(DAILY, (job: Job) => computeDays(job, 'finalize'));
+  agenda.define(RETENTION, async (job: Job) => {
     for (const tenant of await store.listTenants()) {
-      const before = new Date(Date.now() - tenant.retentionDays * 86_400_000);
       try {
-        const removed = await store.deleteRawBefore(tenant.id, before);
-        if (removed > 0) logger.info({ tenant: tenant.id, removed, before }, 'retention removed raw records');
+        const removed = await keepingJobLocked(job, lockLifetimeMs, () => applyRetention(store, tenant, Date.now()));
+        if (removed > 0) logger.info({ tenant: tenant.id, removed }, 'retention removed raw records');
       } catch (e) {
         metrics.pipelineFailures.inc({ job: RETENTION });
         logger.error({ err: e, tenant: tenant.id }, 'retention failed');
       }
+      await job.touch();
     }
   });
   agenda.on('error', (e: Error) => logger.error({ err: e }, 'scheduler error'));
@@ -82,7 +104,7 @@ export async function startPipelineScheduler(deps: SchedulerDeps): Promise<Pipel
   await agenda.start();
   await agenda.every(config.PIPELINE_INTERVAL, REFRESH);
   await agenda.every(config.PIPELINE_DAILY_CRON, DAILY, undefined, { timezone: 'UTC' });
-  await agenda.every('45 1 * * *', RETENTION, undefined, { timezone: 'UTC' });
+  await agenda.every(deps.timing?.retentionCron ?? '45 1 * * *', RETENTION, undefined, { timezone: 'UTC' });
   logger.info({ interval: config.PIPELINE_INTERVAL, daily: config.PIPELINE_DAILY_CRON }, 'pipeline scheduled');
 
   return {

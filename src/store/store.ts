@@ -120,6 +120,13 @@ export interface SurfaceSeen {
   lastSeenAt: Date;
 }
 
+/**
+ * Days beyond a tenant's retention that raw data must outlive when a store expires it on
+ * its own: retention keeps whole tenant-days (today and the `retentionDays` before it), so
+ * the oldest kept record is up to retentionDays + 1 day old, plus the zone's offset from UTC.
+ */
+export const RAW_EXPIRY_MARGIN_DAYS = 2;
+
 /** Result of an operation that may find nothing. */
 export type Found<T> = { found: true; value: T } | { found: false };
 
@@ -137,6 +144,28 @@ export class StoreUnavailableError extends Error {
 /** Raised when a write names something that must exist first, or must not exist yet. */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
+}
+
+/**
+ * Raised by a write fenced by a tenant-day lock (DayLock.replaceDailyRollups) when the
+ * lock is no longer held: its database session ended, or (MongoDB) its lease expired
+ * and another computation may have taken the day. Nothing was written.
+ */
+export class DayLockLostError extends Error {
+  override readonly name = 'DayLockLostError';
+}
+
+/** A tenant-day lock, held while the function given to Store.withDayLock runs. */
+export interface DayLock {
+  readonly tenantId: string;
+  readonly day: string;
+  /**
+   * Store.replaceDailyRollups for the locked day, fenced by the lock: it commits only
+   * while the lock is still held, else it rejects with DayLockLostError and writes
+   * nothing. A computation that lost its lock therefore never overwrites the result
+   * of the one that took the day after it.
+   */
+  replaceDailyRollups(seats: SeatDayRollup[], models: ModelDayRollup[]): Promise<void>;
 }
 
 /**
@@ -218,11 +247,34 @@ export interface Store {
   /** Surfaces that reported in, with when each was last received. */
   surfacesSeen(tenantId: string): Promise<SurfaceSeen[]>;
 
+  /**
+   * Runs `fn` holding the lock of one tenant-day, so one computation of that day runs at
+   * a time however many stores (replicas) share the database:
+   * - `fn` starts only once the lock is held, and the lock is released when `fn` settles,
+   *   whether it resolves or rejects; withDayLock settles as `fn` did.
+   * - Another withDayLock of the same tenant and day, from this store or any other on the
+   *   same database, waits until the lock is free and then runs. Other tenant-days never wait.
+   *   Waits are not served in any promised order.
+   * - A computation reads its raw records inside `fn`, so the one that runs later also read
+   *   later, and writes its result through `lock.replaceDailyRollups` (fenced, see DayLock).
+   * - A holder that dies releases the lock: on PostgreSQL when its session ends, on
+   *   MongoDB when its lease runs out (the lease is renewed while `fn` runs).
+   * - Not re-entrant: a withDayLock of the same tenant-day inside `fn` waits for itself.
+   * - Rejects with StoreUnavailableError when the lock cannot be had within the store's
+   *   wait limit (default 15 minutes) or the database is away; `fn` did not run then.
+   */
+  withDayLock<T>(tenantId: string, day: string, fn: (lock: DayLock) => Promise<T>): Promise<T>;
+
   /** Replaces every rollup of a tenant-day in one transaction: a re-run replaces a day, never adds to it. */
   replaceDailyRollups(tenantId: string, day: string, seats: SeatDayRollup[], models: ModelDayRollup[]): Promise<void>;
   /** Rollups of days in [fromDay, toDay] (YYYY-MM-DD, inclusive), ordered by day. */
   dailyRollups(tenantId: string, fromDay: string, toDay: string): Promise<{ seats: SeatDayRollup[]; models: ModelDayRollup[] }>;
 
-  /** Deletes raw events, points and spans of the tenant older than `before`; rollups stay. Returns records removed. */
+  /**
+   * Deletes raw events, points and spans of the tenant older than `before`; rollups stay. Returns records removed.
+   * The pipeline calls it with the start of the oldest tenant-day still within retention
+   * (src/pipeline/retention-window.ts); an adapter that also expires raw data by itself
+   * (MongoDB's TTL) keeps it at least RAW_EXPIRY_MARGIN_DAYS longer than the retention.
+   */
   deleteRawBefore(tenantId: string, before: Date): Promise<number>;
 }

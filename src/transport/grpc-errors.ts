@@ -1,6 +1,6 @@
 import { Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import { IngestError } from '../ingest/errors.js';
-import { encodeStatusDetailsBin } from '../otlp/encode.js';
+import { boundedMessage, encodeStatusDetailsBin } from '../otlp/encode.js';
 
 /**
  * Turns any failure into the gRPC error the OTLP spec expects: the code from
@@ -21,7 +21,9 @@ export function toGrpcError(e: unknown): ServiceError {
       ...(err.violations.length > 0 ? { violations: [...err.violations] } : {}),
     }),
   );
-  return Object.assign(new Error(err.message), { code, details: err.message, metadata }) as ServiceError;
+  // grpc-message travels in a trailer; HTTP/2 peers refuse oversized header blocks.
+  const details = boundedMessage(err.message);
+  return Object.assign(new Error(details), { code, details, metadata }) as ServiceError;
 }
 
 export { GrpcStatus };

@@ -10,6 +10,7 @@ import { encodeExportResponse } from '../otlp/encode.js';
 import { loadGrpcPackageDefinition } from '../otlp/proto.js';
 import type { Signal } from '../otlp/types.js';
 import { toGrpcError } from './grpc-errors.js';
+import { admissionInterceptor } from './grpc-admission.js';
 import { addHealthService } from './grpc-health.js';
 
 const services: Record<Signal, string> = {
@@ -25,6 +26,8 @@ export interface GrpcDeps {
   logger: Logger;
   metrics: OpsMetrics;
   credentials: grpc.ServerCredentials;
+  /** Whether the store answers; grpc.health.v1 reports NOT_SERVING while it does not. */
+  ready: () => Promise<boolean>;
 }
 
 export interface RunningGrpc {
@@ -50,6 +53,10 @@ export async function startGrpcServer(deps: GrpcDeps): Promise<RunningGrpc> {
     'grpc.keepalive_time_ms': config.GRPC_KEEPALIVE_TIME_MS,
     'grpc.keepalive_timeout_ms': config.GRPC_KEEPALIVE_TIMEOUT_MS,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    // Streams one connection may have open: bounds what a single client can make the server
+    // buffer (grpc-js assembles every message it is sent); OTLP exporters send one at a time.
+    'grpc.max_concurrent_streams': config.GRPC_MAX_CONCURRENT_STREAMS,
+    interceptors: [admissionInterceptor(deps.inflight, config.RETRY_AFTER_SECONDS, (path) => Object.values(services).some((s) => path.startsWith(`/${s}/`)))],
   });
   const definition = loadGrpcPackageDefinition();
   for (const signal of Object.keys(services) as Signal[]) {
@@ -65,7 +72,7 @@ export async function startGrpcServer(deps: GrpcDeps): Promise<RunningGrpc> {
     };
     server.addService(raw, { Export: handler(signal, deps.exporter[signal] as ExportFn<Signal>, deps) });
   }
-  addHealthService(server, definition, Object.values(services));
+  const health = addHealthService(server, definition, Object.values(services), deps.ready);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${config.BIND_HOST}:${config.OTLP_GRPC_PORT}`, deps.credentials, (err, p) => (err ? reject(err) : resolve(p))),
@@ -74,6 +81,7 @@ export async function startGrpcServer(deps: GrpcDeps): Promise<RunningGrpc> {
     port,
     close: (timeoutMs) =>
       new Promise<void>((resolve) => {
+        health.stopping();
         const force = setTimeout(() => {
           server.forceShutdown();
           resolve();

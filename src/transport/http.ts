@@ -1,18 +1,16 @@
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { Authenticator } from '../ingest/auth.js';
 import type { ExportFn, Exporter } from '../ingest/export.js';
 import type { InflightBudget } from '../ingest/inflight.js';
 import { IngestError } from '../ingest/errors.js';
 import type { OpsMetrics } from '../ops/metrics.js';
-import { decodeJson } from '../otlp/decode-json.js';
-import { decodeProtobuf } from '../otlp/decode-protobuf.js';
-import { encodeExportResponse } from '../otlp/encode.js';
 import type { Signal } from '../otlp/types.js';
-import { decompress } from './decompress.js';
 import { closeWithin } from './graceful-close.js';
 import { nodeServerOptions } from './http-options.js';
-import { type BodyFormat, formatOf, sendIngestError } from './http-errors.js';
+import { formatOf, sendIngestError } from './http-errors.js';
+import { admit, countChunkedBody, exportHandler, refuse } from './http-export.js';
 import type { TlsOptions } from './tls.js';
 
 const paths: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
@@ -20,6 +18,8 @@ const paths: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metr
 export interface HttpDeps {
   config: Config;
   exporter: Exporter;
+  /** Checks the token before the body is read, so an unauthenticated client costs no memory and no gunzip. */
+  auth: Authenticator;
   inflight: InflightBudget;
   logger: Logger;
   metrics: OpsMetrics;
@@ -42,7 +42,8 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp> {
     keepAliveTimeout: config.HTTP_KEEPALIVE_TIMEOUT_MS,
     connectionTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
     ...nodeServerOptions(config, deps.tls),
-    return503OnClosing: true,
+    // Fastify's own 503 has neither a google.rpc.Status body nor Retry-After; the onRequest hook below answers instead.
+    return503OnClosing: false,
   });
   app.server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
 
@@ -50,45 +51,48 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  // Refuse before the body is read when the process already holds too much.
-  app.addHook('onRequest', async (req, reply) => {
-    const length = Number(req.headers['content-length'] ?? 0) || 0;
-    if (!deps.inflight.tryAcquire(length)) {
-      const err = new IngestError('unavailable', 'server busy: too many bytes in flight, retry later', config.RETRY_AFTER_SECONDS);
-      return sendIngestError(reply, err, formatOf(req.headers['content-type']) ?? 'json');
-    }
-    (req as FastifyRequest & { inflightBytes?: number }).inflightBytes = length;
-  });
-  // While stopping, each answer tells its client to open a new connection (to another replica).
+  // While stopping, each answer tells its client to open a new connection (to another replica),
+  // and requests that still arrive on open connections are sent there with a retryable 503.
   let closing = false;
+  app.addHook('onRequest', async (req, reply) => {
+    if (!closing) return;
+    const err = new IngestError('unavailable', 'server is shutting down, retry on a new connection', config.RETRY_AFTER_SECONDS);
+    return refuse(deps, { signal: paths[req.url.split('?')[0] ?? ''] ?? null, req, reply }, err);
+  });
   app.addHook('onSend', async (_req, reply) => {
     if (closing) void reply.header('connection', 'close');
   });
-  app.addHook('onResponse', async (req) => {
-    deps.inflight.release((req as FastifyRequest & { inflightBytes?: number }).inflightBytes ?? 0);
-  });
 
   for (const [path, signal] of Object.entries(paths)) {
+    const exportFn = deps.exporter[signal] as ExportFn<Signal>;
     app.route({
       method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
       url: path,
-      handler: (req, reply) => handle(signal, deps.exporter[signal] as ExportFn<Signal>, req, reply, deps),
+      onRequest: (req, reply) => admit(deps, { signal, req, reply }),
+      preParsing: async (req, _reply, payload) => countChunkedBody(req, payload, config.RETRY_AFTER_SECONDS),
+      handler: (req, reply) => exportHandler(deps, signal, exportFn, req, reply),
     });
   }
   app.setNotFoundHandler((req, reply) =>
-    sendIngestError(reply, new IngestError('not_found', `no such endpoint: ${req.method} ${req.url.split('?')[0]}`),
-      formatOf(req.headers['content-type']) ?? 'json'),
+    refuse(deps, { signal: null, req, reply }, new IngestError('not_found', `no such endpoint: ${req.method} ${req.url.split('?')[0]}`)),
   );
+  // Failures while Fastify reads the body: over the size limit, out of budget, aborted, wrong Content-Length.
   app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, req, reply) => {
-    const format = formatOf(req.headers['content-type']) ?? 'json';
+    const target = { signal: paths[req.routeOptions.url ?? ''] ?? null, req, reply };
+    // The client went away mid-body: there is nobody to answer, and nothing was stored.
+    if (error.code === 'ECONNRESET' || req.raw.destroyed) {
+      deps.logger.info({ signal: target.signal, ip: req.ip, url: req.url.split('?')[0]?.slice(0, 200) }, 'export aborted by the client');
+      return reply;
+    }
+    if (error instanceof IngestError) return refuse(deps, target, error);
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendIngestError(reply, new IngestError('payload_too_large', `request body larger than ${config.MAX_REQUEST_BYTES} bytes`), format);
+      return refuse(deps, target, new IngestError('payload_too_large', `request body larger than ${config.MAX_REQUEST_BYTES} bytes`));
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendIngestError(reply, new IngestError('invalid_argument', error.message), format);
+      return refuse(deps, target, new IngestError('invalid_argument', error.message));
     }
     deps.logger.error({ err: error, url: req.url }, 'unexpected HTTP error');
-    return sendIngestError(reply, new IngestError('internal', 'internal error'), format);
+    return sendIngestError(reply, new IngestError('internal', 'internal error'), formatOf(req.headers['content-type']) ?? 'json');
   });
 
   await app.listen({ host: config.BIND_HOST, port: config.OTLP_HTTP_PORT });
@@ -100,46 +104,4 @@ export async function startHttpServer(deps: HttpDeps): Promise<RunningHttp> {
       return closeWithin(app.server, () => app.close(), timeoutMs);
     },
   };
-}
-
-async function handle(signal: Signal, exportFn: ExportFn<Signal>, req: FastifyRequest, reply: FastifyReply, deps: HttpDeps) {
-  const started = process.hrtime.bigint();
-  const contentType = req.headers['content-type'];
-  const format: BodyFormat | null = formatOf(contentType);
-  const protocol = format === 'protobuf' ? 'http/protobuf' : 'http/json';
-  try {
-    if (req.method !== 'POST') {
-      void reply.header('allow', 'POST');
-      throw new IngestError('method_not_allowed', `method ${req.method} not allowed on ${req.url}, use POST`);
-    }
-    if (format === null) {
-      throw new IngestError('unsupported_media_type',
-        `unsupported Content-Type "${contentType ?? ''}": use application/json or application/x-protobuf`);
-    }
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const body = await decompress(raw, req.headers['content-encoding'], deps.config.MAX_REQUEST_BYTES);
-    const result = await exportFn({
-      authorization: req.headers.authorization,
-      source: req.ip,
-      protocol,
-      decode: () => (format === 'json' ? decodeJson(signal, body.toString('utf8')) : decodeProtobuf(signal, body)),
-    });
-    observe(deps, signal, protocol, 200, started);
-    return reply
-      .code(200)
-      .header('content-type', format === 'json' ? 'application/json' : 'application/x-protobuf')
-      .send(encodeExportResponse(signal, result, format));
-  } catch (e) {
-    const err = e instanceof IngestError ? e : new IngestError('internal', 'internal error');
-    if (!(e instanceof IngestError)) {
-      deps.metrics.receivedRecords.inc({ signal, protocol, outcome: 'failed' });
-    }
-    deps.logger.warn({ signal, protocol, ip: req.ip, status: err.mapping.http, err: e instanceof IngestError ? e.message : e }, 'export failed');
-    observe(deps, signal, protocol, err.mapping.http, started);
-    return sendIngestError(reply, err, format ?? 'json');
-  }
-}
-
-function observe(deps: HttpDeps, signal: Signal, protocol: string, code: number, started: bigint): void {
-  deps.metrics.exportRequests.observe({ signal, protocol, code: String(code) }, Number(process.hrtime.bigint() - started) / 1e9);
 }

@@ -36,10 +36,12 @@ export function mountConnect(root: HTMLElement, context: PageContext): Cleanup {
       <div data-testid="tokens-slot"></div>
     </section>` : ''}`;
 
-  const stopStatus = pollStatus(root, context);
   const setup = mountSetup(byId(root, 'setup-slot'), context);
   void loadPolicy(byId(root, 'policy-slot'), context);
-  const stopTokens = context.isAdmin ? mountTokens(byId(root, 'tokens-slot'), context, setup.refresh) : () => {};
+  const tokens = context.isAdmin ? mountTokens(byId(root, 'tokens-slot'), context, setup.refresh) : null;
+  // Each status check also refreshes the tokens' "last used": the data it reports arrived with one of them.
+  // Not only when the status changes: the receiver records token use a few seconds after the request.
+  const stopStatus = pollStatus(root, context, () => tokens?.refresh());
   root.addEventListener('click', (event) => {
     const target = (event.target as Element | null)?.closest<HTMLElement>('[data-scroll-to]');
     const destination = target ? document.getElementById(target.dataset['scrollTo'] ?? '') : null;
@@ -48,17 +50,18 @@ export function mountConnect(root: HTMLElement, context: PageContext): Cleanup {
   });
   return () => {
     stopStatus();
-    stopTokens();
+    tokens?.stop();
   };
 }
 
-function pollStatus(root: HTMLElement, context: PageContext): Cleanup {
+function pollStatus(root: HTMLElement, context: PageContext, onChecked: () => void): Cleanup {
   const slot = byId(root, 'connect-status-slot');
   const error = byId(root, 'connect-status-error');
   const live = byId(root, 'connect-status-live');
   let stopped = false;
   let timer = 0;
   let inFlight: AbortController | null = null;
+  let checks = 0;
 
   const tick = async (): Promise<void> => {
     inFlight = new AbortController();
@@ -70,6 +73,7 @@ function pollStatus(root: HTMLElement, context: PageContext): Cleanup {
       error.textContent = '';
       const title = statusTitle(result.value);
       if (live.textContent !== title) live.textContent = title;
+      if (checks++ > 0) onChecked();
     } else if (result.code !== 'aborted') {
       error.textContent = `Could not refresh the status: ${result.message}`;
     }

@@ -6,7 +6,16 @@ import type { Cleanup, PageContext } from '../page.js';
 import { forgetIngestToken, rememberIngestToken, saveSignInToken } from '../session.js';
 import { onceHtml, tokenRowsHtml, tokensShellHtml, type PendingAction } from './tokens-view.js';
 
-export function mountTokens(slot: HTMLElement, context: PageContext, onIngestTokenChanged: () => void): Cleanup {
+export interface TokensCard {
+  /**
+   * Lists the tokens again in the background (last use changes as data arrives) and redraws them,
+   * unless the admin is in the middle of something there: a confirmation, a request, or focus in the list.
+   */
+  refresh(): void;
+  stop: Cleanup;
+}
+
+export function mountTokens(slot: HTMLElement, context: PageContext, onIngestTokenChanged: () => void): TokensCard {
   slot.innerHTML = tokensShellHtml();
   const form = byId<HTMLFormElement>(slot, 'token-issue-form');
   const scope = byId<HTMLSelectElement>(slot, 'token-scope');
@@ -18,9 +27,15 @@ export function mountTokens(slot: HTMLElement, context: PageContext, onIngestTok
   let pending: PendingAction = null;
   let busy = false;
   let stopped = false;
+  let refreshing = false;
+  let drawn = '';
 
-  const renderRows = (): void => {
-    rows.innerHTML = tokenRowsHtml(tokens, context.auth.tokenId, pending, Date.now());
+  /** Redraws the list; a background refresh that would draw the same leaves the DOM alone. */
+  const renderRows = (onlyIfChanged = false): void => {
+    const html = tokenRowsHtml(tokens, context.auth.tokenId, pending, Date.now());
+    if (onlyIfChanged && html === drawn) return;
+    drawn = html;
+    rows.innerHTML = html;
   };
   const reload = async (): Promise<void> => {
     const result = await api.listTokens(context.auth.token);
@@ -32,6 +47,23 @@ export function mountTokens(slot: HTMLElement, context: PageContext, onIngestTok
       error.textContent = `Could not list tokens: ${result.message}`;
     }
   };
+  const interacting = (): boolean => busy || pending !== null || rows.contains(document.activeElement);
+  const refresh = (): void => {
+    if (stopped || refreshing || interacting()) return;
+    refreshing = true;
+    void api.listTokens(context.auth.token).then((result) => {
+      refreshing = false;
+      // The admin may have started something while the list was on its way: leave the rows alone then.
+      if (stopped || !result.ok || interacting()) return;
+      tokens = result.value.tokens;
+      renderRows(true);
+    });
+  };
+  const onFocus = (): void => {
+    if (document.visibilityState === 'visible') refresh();
+  };
+  window.addEventListener('focus', onFocus);
+  document.addEventListener('visibilitychange', onFocus);
   const showOnce = (issued: IssuedToken, verb: 'issued' | 'rotated'): void => {
     rememberIngestToken(issued);
     if (issued.scope === 'ingest') onIngestTokenChanged();
@@ -111,7 +143,12 @@ export function mountTokens(slot: HTMLElement, context: PageContext, onIngestTok
   };
 
   void reload();
-  return () => {
-    stopped = true;
+  return {
+    refresh,
+    stop: () => {
+      stopped = true;
+      window.removeEventListener('focus', onFocus);
+      document.removeEventListener('visibilitychange', onFocus);
+    },
   };
 }

@@ -57,7 +57,7 @@ export function tokenRowsHtml(tokens: readonly TokenInfo[], ownTokenId: string, 
         <td><span class="badge badge-${esc(t.scope)}">${esc(t.scope)}</span></td>
         <td><code>${esc(t.prefix)}…</code>${own}</td>
         <td>${when(t.createdAt, now)}</td>
-        <td>${t.lastUsedAt === null ? '<span class="muted">never</span>' : when(t.lastUsedAt, now)}</td>
+        <td data-testid="token-last-used">${t.lastUsedAt === null ? '<span class="muted">never</span>' : when(t.lastUsedAt, now)}</td>
         <td data-testid="token-status">${statusBadge(t.revokedAt)}</td>
         <td class="actions">${revoked ? '' : actionsHtml(t, t.id === ownTokenId, pending)}</td>
       </tr>`;

@@ -1,18 +1,18 @@
-// Turns the API's day × seat and day × model rows into per-seat totals and per-day series.
-// Plain loops over flat arrays: this runs over ~90k rows (1,000 seats × 90 days) on every load.
-import { MEASURE_KEYS, type ModelDayRow, type SeatDayRow, type UsageMeasures } from '../contract.js';
+// Turns the summary API's per-day, per-seat and per-day-and-model rows into the arrays charts and the table use.
+// The server has already folded seats × days away, so this is linear in days + seats + models.
+import { MEASURE_KEYS, type DayTotalsRow, type ModelDayRow, type SeatTotalsRow, type UsageMeasures } from '../contract.js';
 import { dayToMs, daysBetween } from '../days.js';
 
 export interface SeatTotals extends UsageMeasures {
   readonly seat: string;
-  activeDays: number;
+  readonly activeDays: number;
 }
 
 export type DailyMeasures = { readonly [K in keyof UsageMeasures]: Float64Array };
 
 export interface SeatUsage {
   readonly days: readonly string[];
-  /** Unix seconds of each day's UTC midnight: uPlot's x axis. */
+  /** Unix seconds of each day placed at UTC midnight: uPlot's x axis (see chart.ts). */
   readonly xs: readonly number[];
   readonly daily: DailyMeasures;
   readonly activeSeats: Float64Array;
@@ -34,45 +34,25 @@ export function emptyMeasures(): UsageMeasures {
   return measures;
 }
 
-export function aggregateSeats(rows: readonly SeatDayRow[], from: string, to: string): SeatUsage {
+/** Every day of the range (days without usage are zeros), the seats as sent, and the range totals. */
+export function seatUsage(dayRows: readonly DayTotalsRow[], seats: readonly SeatTotalsRow[], from: string, to: string): SeatUsage {
   const days = daysBetween(from, to);
   const dayIndex = new Map(days.map((day, i) => [day, i]));
   const daily = {} as { [K in keyof UsageMeasures]: Float64Array };
   for (const key of MEASURE_KEYS) daily[key] = new Float64Array(days.length);
   const activeSeats = new Float64Array(days.length);
-  const bySeat = new Map<string, SeatTotals>();
-  const seatDays = new Set<string>();
   const totals = emptyMeasures();
-
-  for (const row of rows) {
-    let seat = bySeat.get(row.seat);
-    if (!seat) {
-      seat = { seat: row.seat, activeDays: 0, ...emptyMeasures() };
-      bySeat.set(row.seat, seat);
-    }
+  for (const row of dayRows) {
     const i = dayIndex.get(row.day);
-    // The same seat may come back in several rows for one day (one per surface upstream): count it once.
-    const seatDay = `${row.day}\u0000${row.seat}`;
-    if (!seatDays.has(seatDay)) {
-      seatDays.add(seatDay);
-      seat.activeDays += 1;
-      if (i !== undefined) activeSeats[i] = (activeSeats[i] ?? 0) + 1;
-    }
+    if (i === undefined) continue;
+    activeSeats[i] = Number(row.activeSeats) || 0;
     for (const key of MEASURE_KEYS) {
       const value = Number(row[key]) || 0;
-      seat[key] += value;
+      daily[key][i] = value;
       totals[key] += value;
-      if (i !== undefined) daily[key][i] = (daily[key][i] ?? 0) + value;
     }
   }
-  return {
-    days,
-    xs: days.map((day) => dayToMs(day) / 1000),
-    daily,
-    activeSeats,
-    seats: [...bySeat.values()],
-    totals,
-  };
+  return { days, xs: days.map((day) => dayToMs(day) / 1000), daily, activeSeats, seats, totals };
 }
 
 /** Per-model daily cost and tokens, the top `limit - 1` models by cost and the rest as "Other". */

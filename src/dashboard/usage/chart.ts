@@ -1,4 +1,4 @@
-// One uPlot chart over UTC days: bars for a single measure, lines for several. Sized to its container.
+// One uPlot chart over the tenant's days: bars for a single measure, lines for several. Sized to its container.
 import uPlot from 'uplot';
 import type { Cleanup } from '../page.js';
 
@@ -38,7 +38,8 @@ export function mountChart(container: HTMLElement, xs: readonly number[], spec: 
   const options: uPlot.Options = {
     width: Math.max(240, container.clientWidth),
     height: HEIGHT,
-    // Days are UTC days: draw them in UTC whatever the viewer's time zone.
+    // Each x is a tenant calendar date placed at UTC midnight (days.ts): reading it back in UTC gives that
+    // same date whatever the viewer's or the tenant's zone.
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     cursor: { drag: { x: false, y: false }, points: { size: 7 } },
     legend: { live: true },

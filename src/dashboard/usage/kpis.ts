@@ -8,7 +8,8 @@ export function kpisHtml(usage: SeatUsage): string {
   const rate = acceptanceRate(t.editAccepts, t.editRejects);
   const tokens = t.inputTokens + t.outputTokens + t.cacheReadTokens + t.cacheCreationTokens;
   const tiles: [id: string, label: string, value: string][] = [
-    ['cost', 'Cost', formatUsd(t.costUsd)],
+    // Past $10,000 the exact figure no longer fits a tile: it goes compact there, exact in the tooltip and the charts.
+    ['cost', 'Cost', t.costUsd >= 10_000 ? `$${formatCompact(t.costUsd)}` : formatUsd(t.costUsd)],
     ['seats', 'Active seats', formatInteger(usage.seats.length)],
     ['sessions', 'Sessions', formatInteger(t.sessions)],
     ['tokens', 'Tokens', formatCompact(tokens)],
@@ -20,7 +21,7 @@ export function kpisHtml(usage: SeatUsage): string {
   return `<dl class="kpis" data-testid="usage-kpis">${tiles
     .map(
       ([id, label, value]) =>
-        `<div class="kpi"><dt>${esc(label)}</dt><dd data-testid="kpi-${id}">${esc(value)}</dd></div>`,
+        `<div class="kpi"><dt>${esc(label)}</dt><dd data-testid="kpi-${id}"${id === 'cost' ? ` title="${esc(formatUsd(t.costUsd))}"` : ''}>${esc(value)}</dd></div>`,
     )
     .join('')}</dl>`;
 }

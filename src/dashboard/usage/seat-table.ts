@@ -48,8 +48,8 @@ function compareCells(a: CellValue, b: CellValue, sign: number): number {
   return String(a).localeCompare(String(b)) * sign;
 }
 
-// The table is a CSS grid of ARIA table roles rather than a <table>: rows with fixed column widths can use
-// content-visibility, so only the rows on screen are laid out (a 1,000 × 22 <table> takes ~0.4 s to lay out).
+// The table is a CSS grid of ARIA table roles rather than a <table>: rows of fixed height and column widths,
+// so a large table can hold only the rows in view (seat-table-view.ts) without the columns shifting.
 export function headHtml(columns: readonly Column[], sort: SortState): string {
   const cells = columns.map((c) => {
     const sorted = c.key === sort.key;
@@ -61,9 +61,10 @@ export function headHtml(columns: readonly Column[], sort: SortState): string {
   return `<div role="row" class="grid-row" aria-rowindex="1">${cells.join('')}</div>`;
 }
 
-export function bodyHtml(columns: readonly Column[], rows: readonly SeatCells[]): string {
+/** Rows `start` to `end` (exclusive); aria-rowindex stays the row's place in the whole table. */
+export function bodyHtml(columns: readonly Column[], rows: readonly SeatCells[], start: number, end: number): string {
   const parts: string[] = [];
-  for (let r = 0; r < rows.length; r++) {
+  for (let r = start; r < end && r < rows.length; r++) {
     const row = rows[r] as SeatCells;
     parts.push(`<div role="row" class="grid-row" aria-rowindex="${r + 2}" data-testid="seat-row" data-seat="${esc(String(row[0] ?? ''))}">`);
     for (let c = 0; c < columns.length; c++) {

@@ -4,18 +4,25 @@ import { isDay, lastDays } from '../days.js';
 import { byId, esc } from '../dom.js';
 import { formatDay, plural } from '../format.js';
 import type { Cleanup, PageContext } from '../page.js';
-import { aggregateModels, aggregateSeats } from './aggregate.js';
+import { aggregateModels, seatUsage } from './aggregate.js';
 import { kpisHtml } from './kpis.js';
 import { mountResults, type Results } from './results.js';
 
-/** The range survives moving between pages, not reloads. */
-let range = lastDays(30);
+/** The range survives moving between pages, not reloads; it is in days of the zone it was picked in. */
+let remembered: { readonly from: string; readonly to: string; readonly timeZone: string } | null = null;
 
 export function mountUsage(root: HTMLElement, context: PageContext): Cleanup {
+  const timeZone = context.whoami.timezone;
+  let range = remembered?.timeZone === timeZone ? remembered : { ...lastDays(30, timeZone), timeZone };
+  const setRange = (next: { from: string; to: string }): void => {
+    range = { ...next, timeZone };
+    remembered = range;
+  };
   root.innerHTML = `
     <div class="page-head">
       <h1>Usage</h1>
-      <p class="muted">Daily usage of tenant <code>${esc(context.whoami.tenant)}</code>. Days are UTC days.</p>
+      <p class="muted" data-testid="usage-zone">Daily usage of tenant <code>${esc(context.whoami.tenant)}</code>.
+        Days begin at midnight <strong>${esc(timeZone)}</strong>, the tenant's time zone.</p>
     </div>
     <form class="card toolbar" data-testid="usage-range-form" novalidate>
       <label class="field field-inline"><span class="field-label">From</span>
@@ -55,39 +62,36 @@ export function mountUsage(root: HTMLElement, context: PageContext): Cleanup {
     fromInput.value = range.from;
     toInput.value = range.to;
     for (const preset of form.querySelectorAll<HTMLButtonElement>('button[data-days]')) {
-      const days = lastDays(Number(preset.dataset['days']));
+      const days = lastDays(Number(preset.dataset['days']), timeZone);
       preset.setAttribute('aria-pressed', String(days.from === range.from && days.to === range.to));
     }
     content.setAttribute('aria-busy', 'true');
     content.classList.add('is-loading');
     if (!results) content.innerHTML = `<div class="card state" data-testid="usage-loading"><p class="muted">Loading usage…</p></div>`;
     const { from, to } = range;
-    const [seats, models] = await Promise.all([
-      api.usageBySeat(context.auth.token, from, to, controller.signal),
-      api.usageByModel(context.auth.token, from, to, controller.signal),
-    ]);
+    const summary = await api.usageSummary(context.auth.token, from, to, controller.signal);
     if (controller.signal.aborted) return;
     loading = null;
     content.removeAttribute('aria-busy');
     content.classList.remove('is-loading');
     clearResults();
-    const failure = !seats.ok ? seats : !models.ok ? models : null;
-    if (failure) {
+    if (!summary.ok) {
       content.innerHTML = `<div class="card state state-error" data-testid="usage-error" role="alert">
-          <h2>Could not load usage</h2><p>${esc(failure.message)}</p>
+          <h2>Could not load usage</h2><p data-testid="usage-error-message">${esc(summary.message)}</p>
           <button type="button" class="btn btn-primary" data-testid="usage-retry">Retry</button></div>`;
       return;
     }
-    if (!seats.ok || !models.ok) return;
-    if (seats.value.rows.length === 0 && models.value.rows.length === 0) {
+    const { days, seats, models } = summary.value;
+    if (days.length === 0 && seats.length === 0 && models.length === 0) {
       content.innerHTML = `<div class="card state" data-testid="usage-empty">
           <h2>No usage in this range</h2>
           <p class="muted">Nothing was rolled up between ${esc(formatDay(from))} and ${esc(formatDay(to))}.
-            The pipeline rolls up each day after it ends${context.isAdmin ? '; use Recompute to roll up days now' : ''}.</p></div>`;
+            The pipeline refreshes today and yesterday through the day and finalizes each day after it ends${
+              context.isAdmin ? '; use Recompute to roll up these days now' : ''}.</p></div>`;
       return;
     }
-    const usage = aggregateSeats(seats.value.rows, from, to);
-    const modelSeries = aggregateModels(models.value.rows, usage.days);
+    const usage = seatUsage(days, seats, from, to);
+    const modelSeries = aggregateModels(models, usage.days);
     content.innerHTML = kpisHtml(usage);
     results = mountResults(content, usage, modelSeries, { tenant: context.whoami.tenant, from, to });
   };
@@ -99,7 +103,7 @@ export function mountUsage(root: HTMLElement, context: PageContext): Cleanup {
     if (!isDay(from) || !isDay(to)) return say('Enter both dates.', 'error');
     if (from > to) return say('The start date is after the end date.', 'error');
     say('');
-    range = { from, to };
+    setRange({ from, to });
     void load();
   });
   form.addEventListener('click', (event) => {
@@ -108,7 +112,7 @@ export function mountUsage(root: HTMLElement, context: PageContext): Cleanup {
     const days = Number(button.dataset['days']);
     if (days > 0) {
       say('');
-      range = lastDays(days);
+      setRange(lastDays(days, timeZone));
       void load();
     } else if (button.dataset['testid'] === 'usage-recompute') {
       void recompute(button);

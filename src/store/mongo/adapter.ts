@@ -1,8 +1,9 @@
 import type { Db, MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
-import type { Store } from '../store.js';
+import { RAW_EXPIRY_MARGIN_DAYS, type Store } from '../store.js';
 import { checkServer, type MongoConnection } from './client.js';
 import { applyTtl, checkSchema, ensureSchema, ttlSecondsOf } from './collections.js';
+import { type MongoDayLockOptions, defaultDayLockOptions, ensureDayLockIndexes, withDayLock } from './day-lock.js';
 import { guarded } from './errors.js';
 import * as reads from './reads.js';
 import { deleteRawBefore } from './retention.js';
@@ -16,6 +17,8 @@ export interface MongoStoreOptions {
   retentionDays: number;
   /** How long a majority may take to acknowledge a batch (default 10 s). */
   writeTimeoutMs?: number;
+  /** Lease, wait and poll times of withDayLock (see day-lock.ts). */
+  dayLock?: Partial<MongoDayLockOptions>;
 }
 
 export interface MongoStore extends Store {
@@ -34,9 +37,10 @@ export function createMongoStore(conn: MongoConnection, logger: Logger, opts: Mo
   /**
    * The TTL of the raw collections: the longest retention any tenant has (and at least
    * RETENTION_DAYS), so TTL never removes what a tenant still keeps; tenants with a
-   * shorter retention are trimmed by deleteRawBefore.
+   * shorter retention are trimmed by deleteRawBefore. Plus RAW_EXPIRY_MARGIN_DAYS: the
+   * pipeline keeps whole tenant-days, so TTL must not cut into the oldest one.
    */
-  const ttlSeconds = async () => ttlSecondsOf(Math.max(opts.retentionDays, (await tenants.longestRetentionDays(db)) ?? 0));
+  const ttlSeconds = async () => ttlSecondsOf(Math.max(opts.retentionDays, (await tenants.longestRetentionDays(db)) ?? 0) + RAW_EXPIRY_MARGIN_DAYS);
   /** After a tenant's retention changed; the tenant change itself stands even if this fails (the next start retries). */
   const refreshTtl = async () => {
     try {
@@ -55,6 +59,7 @@ export function createMongoStore(conn: MongoConnection, logger: Logger, opts: Mo
       guarded('prepare its collections', async () => {
         await checkServer(db);
         await ensureSchema(db, await ttlSeconds(), log);
+        await ensureDayLockIndexes(db);
       }),
     ping: () => guarded('answer', () => checkSchema(db)),
     close() {
@@ -89,6 +94,7 @@ export function createMongoStore(conn: MongoConnection, logger: Logger, opts: Mo
     listIdentities: (tenantId) => guarded('list identities', () => reads.listIdentities(db, tenantId)),
     identitiesSeenSince: (tenantId, since) => guarded('list identities', () => reads.listIdentities(db, tenantId, since)),
     surfacesSeen: (tenantId) => guarded('list surfaces', () => reads.surfacesSeen(db, tenantId)),
+    withDayLock: (tenantId, day, fn) => withDayLock(db, tenantId, day, fn, { ...defaultDayLockOptions, ...opts.dayLock }),
     replaceDailyRollups: (tenantId, day, seats, models) =>
       guarded('store daily rollups', () => rollups.replaceDailyRollups(db, tenantId, day, seats, models)),
     dailyRollups: (tenantId, fromDay, toDay) => guarded('read daily rollups', () => rollups.dailyRollups(db, tenantId, fromDay, toDay)),

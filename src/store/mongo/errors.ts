@@ -61,10 +61,8 @@ const codeOf = (e: unknown): number | undefined => {
 /** True when the error says the database cannot take work right now (as opposed to a bad request). */
 export function isUnavailable(err: unknown): boolean {
   if (err instanceof StoreUnavailableError) return true;
-  if (errorClasses.some((c) => err instanceof c)) return true;
-  if (err instanceof MongoError && unavailableLabels.some((l) => err.hasErrorLabel(l))) return true;
-  const code = codeOf(err);
-  if (code !== undefined && unavailableCodes.has(code)) return true;
+  // Before the error's own code: the driver copies the first write error's code to the
+  // bulk error, and a refused document must decide whichever write error came first.
   if (err instanceof MongoBulkWriteError) {
     const writeErrors = writeErrorsOf(err);
     // A document the server refused (validation, duplicate key, …) would be refused again.
@@ -74,6 +72,10 @@ export function isUnavailable(err: unknown): boolean {
     // confirmed them (timeout, failover, too few members): not durable yet, so not acked.
     if (err.err !== undefined || err.result?.getWriteConcernError() !== undefined) return true;
   }
+  if (errorClasses.some((c) => err instanceof c)) return true;
+  if (err instanceof MongoError && unavailableLabels.some((l) => err.hasErrorLabel(l))) return true;
+  const code = codeOf(err);
+  if (code !== undefined && unavailableCodes.has(code)) return true;
   // The driver reports a failed bulk write (insertMany) as a MongoBulkWriteError even when
   // the connection failed; the original error is kept as its errorResponse.
   const wrapped = (err as { errorResponse?: unknown } | null)?.errorResponse;

@@ -1,4 +1,4 @@
-import type { Db } from 'mongodb';
+import type { ClientSession, Db } from 'mongodb';
 import {
   measureNames,
   modelMeasureNames,
@@ -26,34 +26,57 @@ interface ModelRollupDoc extends SeatRollupDoc {
 /**
  * Replaces a tenant-day's rollups in one transaction: delete the day, insert the new
  * rows. Readers see the old day or the new one, never a mix, and rows a re-run no
- * longer produces are gone. ($merge with whenMatched "replace" was the other way:
- * it cannot remove rows that a re-run no longer produces, and the rows are computed
- * by the shared pipeline code, not by an aggregation of this adapter.)
+ * longer produces (a seat, surface or model gone from the day) are gone.
+ *
+ * Why not `$merge` (whenMatched "replace"), which the design card names: it writes
+ * document by document and cannot run inside a transaction, so readers would see a day
+ * half replaced, and the rows a re-run no longer produces need a separate delete, which
+ * either runs first (the day reads as empty meanwhile) or after (stale rows are added to
+ * the day meanwhile, and stay if the run dies in between): a re-run could add to a day.
+ * The rows are computed by the shared pipeline code (src/pipeline), not by an
+ * aggregation of this adapter, so `$merge` would only be `$documents` + `$merge`, an
+ * insert without the atomicity. The transaction also lets the day lock's fence
+ * (day-lock.ts) commit together with the rows.
  * Two replicas replacing the same day at once conflict; the driver runs the loser's
  * transaction again, so the last one wins whole.
  */
 export async function replaceDailyRollups(db: Db, tenantId: string, day: string, seats: SeatDayRollup[], models: ModelDayRollup[]): Promise<void> {
+  checkDay(day, seats, models);
+  await inTransaction(db, (session) => writeDailyRollups(db, session, tenantId, day, seats, models));
+}
+
+function checkDay(day: string, seats: SeatDayRollup[], models: ModelDayRollup[]): void {
   const stray = [...seats, ...models].find((r) => r.day !== day);
   if (stray !== undefined) throw new Error(`a rollup of ${stray.day} was given to replace ${day}`);
+}
+
+/** The writes of a replacement, inside the caller's transaction (`session`); see also day-lock.ts. */
+export async function writeDailyRollups(
+  db: Db,
+  session: ClientSession,
+  tenantId: string,
+  day: string,
+  seats: SeatDayRollup[],
+  models: ModelDayRollup[],
+): Promise<void> {
+  checkDay(day, seats, models);
   const seatRollups = db.collection<SeatRollupDoc>(regular.seatRollups);
   const modelRollups = db.collection<ModelRollupDoc>(regular.modelRollups);
-  await inTransaction(db, async (session) => {
-    const computedAt = new Date();
-    await seatRollups.deleteMany({ tenant: tenantId, day }, { session });
-    await modelRollups.deleteMany({ tenant: tenantId, day }, { session });
-    if (seats.length > 0) {
-      await seatRollups.insertMany(
-        seats.map((s) => ({ tenant: tenantId, day, seat: s.seat, surface: s.surface, measures: { ...s.measures }, computedAt })),
-        { session },
-      );
-    }
-    if (models.length > 0) {
-      await modelRollups.insertMany(
-        models.map((m) => ({ tenant: tenantId, day, seat: m.seat, surface: m.surface, model: m.model, measures: { ...m.measures }, computedAt })),
-        { session },
-      );
-    }
-  });
+  const computedAt = new Date();
+  await seatRollups.deleteMany({ tenant: tenantId, day }, { session });
+  await modelRollups.deleteMany({ tenant: tenantId, day }, { session });
+  if (seats.length > 0) {
+    await seatRollups.insertMany(
+      seats.map((s) => ({ tenant: tenantId, day, seat: s.seat, surface: s.surface, measures: { ...s.measures }, computedAt })),
+      { session },
+    );
+  }
+  if (models.length > 0) {
+    await modelRollups.insertMany(
+      models.map((m) => ({ tenant: tenantId, day, seat: m.seat, surface: m.surface, model: m.model, measures: { ...m.measures }, computedAt })),
+      { session },
+    );
+  }
 }
 
 /** Measures missing from a stored row (added to the build after it was computed) read as 0. */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Store } from '../store.js';
+import { withDayLock } from './day-lock.js';
 import { checkSchema, migrate } from './migrations.js';
 import { createPartitionKeeper, type PartitionKeeper } from './partitions.js';
 import * as reads from './reads.js';
@@ -19,6 +20,8 @@ export interface PostgresStoreOptions {
   writeTimeoutMs?: number;
   /** Write transactions at once; batches arriving meanwhile are grouped (default 3). */
   writeConcurrency?: number;
+  /** How long withDayLock waits for a tenant-day another computation holds (default 15 min). */
+  dayLockWaitMs?: number;
 }
 
 export interface PostgresStore extends Store {
@@ -73,6 +76,7 @@ export function createPostgresStore(pool: pg.Pool, logger: Logger, opts: Postgre
     listIdentities: (tenantId) => reads.listIdentities(pool, tenantId),
     identitiesSeenSince: (tenantId, since) => reads.listIdentities(pool, tenantId, since),
     surfacesSeen: (tenantId) => reads.surfacesSeen(pool, tenantId),
+    withDayLock: (tenantId, day, fn) => withDayLock(pool, tenantId, day, fn, opts.dayLockWaitMs),
     replaceDailyRollups: (tenantId, day, seats, models) => rollups.replaceDailyRollups(pool, tenantId, day, seats, models),
     dailyRollups: (tenantId, fromDay, toDay) => rollups.dailyRollups(pool, tenantId, fromDay, toDay),
     deleteRawBefore: (tenantId, before) => deleteRawBefore(pool, partitions, log, tenantId, before),

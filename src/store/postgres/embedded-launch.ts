@@ -98,7 +98,6 @@ export async function launchCluster(opts: LaunchOptions): Promise<Launched> {
       '-c', `unix_socket_directories=${socketFits(pgDir, port) ? pgDir.replaceAll("'", "''") : ''}`,
       '-c', 'max_wal_size=2GB',
       '-c', 'checkpoint_timeout=15min',
-      ...(process.env['BENCH_PG_FLAGS'] ?? '').split(' ').filter(Boolean),
     ],
     onLog,
     onError: (e: unknown) => onLog(e instanceof Error ? e.message : String(e)),

@@ -22,29 +22,46 @@ export async function replaceDailyRollups(
   seats: SeatDayRollup[],
   models: ModelDayRollup[],
 ): Promise<void> {
+  checkDay(day, seats, models);
+  await inTransaction(pool, 'store daily rollups', (client) => writeDailyRollups(client, tenantId, day, seats, models));
+}
+
+function checkDay(day: string, seats: SeatDayRollup[], models: ModelDayRollup[]): void {
   const stray = [...seats, ...models].find((r) => r.day !== day);
   if (stray !== undefined) throw new Error(`a rollup of ${stray.day} was given to replace ${day}`);
-  await inTransaction(pool, 'store daily rollups', async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`rollup/${tenantId}/${day}`]);
-    await client.query('DELETE FROM daily_seat_rollups WHERE tenant_id = $1 AND day = $2', [tenantId, day]);
-    await client.query('DELETE FROM daily_model_rollups WHERE tenant_id = $1 AND day = $2', [tenantId, day]);
-    if (seats.length > 0) {
-      await client.query(
-        `INSERT INTO daily_seat_rollups (tenant_id, day, seat, surface, measures)
-         SELECT $1, $2::date, r.seat, r.surface, r.measures
-         FROM json_to_recordset($3::json) AS r(seat text, surface text, measures jsonb)`,
-        [tenantId, day, jsonText(seats.map((s) => ({ seat: s.seat, surface: s.surface, measures: s.measures })))],
-      );
-    }
-    if (models.length > 0) {
-      await client.query(
-        `INSERT INTO daily_model_rollups (tenant_id, day, seat, surface, model, measures)
-         SELECT $1, $2::date, r.seat, r.surface, r.model, r.measures
-         FROM json_to_recordset($3::json) AS r(seat text, surface text, model text, measures jsonb)`,
-        [tenantId, day, jsonText(models.map((m) => ({ seat: m.seat, surface: m.surface, model: m.model, measures: m.measures })))],
-      );
-    }
-  });
+}
+
+/**
+ * The statements of a replacement, inside a transaction the caller opened on `client`
+ * (the pool's, or the session holding the tenant-day lock: see day-lock.ts).
+ */
+export async function writeDailyRollups(
+  client: pg.ClientBase,
+  tenantId: string,
+  day: string,
+  seats: SeatDayRollup[],
+  models: ModelDayRollup[],
+): Promise<void> {
+  checkDay(day, seats, models);
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`rollup/${tenantId}/${day}`]);
+  await client.query('DELETE FROM daily_seat_rollups WHERE tenant_id = $1 AND day = $2', [tenantId, day]);
+  await client.query('DELETE FROM daily_model_rollups WHERE tenant_id = $1 AND day = $2', [tenantId, day]);
+  if (seats.length > 0) {
+    await client.query(
+      `INSERT INTO daily_seat_rollups (tenant_id, day, seat, surface, measures)
+       SELECT $1, $2::date, r.seat, r.surface, r.measures
+       FROM json_to_recordset($3::json) AS r(seat text, surface text, measures jsonb)`,
+      [tenantId, day, jsonText(seats.map((s) => ({ seat: s.seat, surface: s.surface, measures: s.measures })))],
+    );
+  }
+  if (models.length > 0) {
+    await client.query(
+      `INSERT INTO daily_model_rollups (tenant_id, day, seat, surface, model, measures)
+       SELECT $1, $2::date, r.seat, r.surface, r.model, r.measures
+       FROM json_to_recordset($3::json) AS r(seat text, surface text, model text, measures jsonb)`,
+      [tenantId, day, jsonText(models.map((m) => ({ seat: m.seat, surface: m.surface, model: m.model, measures: m.measures })))],
+    );
+  }
 }
 
 /** Measures missing from a stored row (added to the build after it was computed) read as 0. */

@@ -35,6 +35,9 @@ export interface SeenCache {
 
 const MAX_ENTRIES = 100_000;
 
+/** One part of a cache key: length-prefixed, so no two tuples share a key whatever they hold ("-" is null). */
+const part = (v: string | null): string => (v === null ? '-' : `${v.length}:${v}`);
+
 export function createSeenCache(refreshMs = 30_000): SeenCache {
   const stored = new Map<string, Stored>();
   const stale = (key: string, w: SeenWindow, now: number): boolean => {
@@ -45,12 +48,14 @@ export function createSeenCache(refreshMs = 30_000): SeenCache {
     pending(tenantId, records) {
       const surfaces = new Map<string, { surface: string; window: SeenWindow }>();
       const identities = new Map<string, { ids: (string | null)[]; window: SeenWindow }>();
+      const tenant = part(tenantId);
       for (const r of records) {
         const ms = Number(r.timeNs / 1_000_000n);
-        widen(surfaces, JSON.stringify(['s', tenantId, r.surface]), ms, () => ({ surface: r.surface }));
+        widen(surfaces, `s${tenant}${part(r.surface)}`, ms, () => ({ surface: r.surface }));
         const { userEmail, userAccountUuid, endUserId, userId } = r.identity;
-        const ids = [userEmail, userAccountUuid, endUserId, userId];
-        if (ids.some((v) => v !== null)) widen(identities, JSON.stringify(['i', tenantId, ...ids]), ms, () => ({ ids }));
+        if (userEmail === null && userAccountUuid === null && endUserId === null && userId === null) continue;
+        const key = `i${tenant}${part(userEmail)}${part(userAccountUuid)}${part(endUserId)}${part(userId)}`;
+        widen(identities, key, ms, () => ({ ids: [userEmail, userAccountUuid, endUserId, userId] }));
       }
       // A fixed order keeps concurrent transactions from locking the same rows in opposite orders.
       const now = Date.now();
