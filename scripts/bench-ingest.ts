@@ -110,7 +110,7 @@ if (!args['no-overload'] && sustainable > 0) {
   const inflightMb = args['overload-inflight-mb'] === undefined ? loadConfig({}).MAX_INFLIGHT_BYTES / 1048576 : num(args['overload-inflight-mb']);
   const server = await startServer({ ...common, name: 'durable-overload', decodeOnly: false, logFile: path.join(logDir, 'overload.log'),
     env: { MAX_INFLIGHT_BYTES: String(inflightMb * 1024 * 1024), RETRY_AFTER_SECONDS: '1' } });
-  log(`overload server RSS at start: ${server.startRssMb.toFixed(0)} MB`);
+  log(`overload server RSS at start: ${server.startRssMb.toFixed(0)} MB (pid ${server.pid})`);
   const factor = num(args['overload-factor']);
   await run(server, { ...phase, name: `overload ${factor}x durable grpc`, protocol: 'grpc', mode: 'open',
     recordsPerSecond: sustainable * factor, largeOnly: true, maxOutstanding: 512, drainMs: 20_000 });

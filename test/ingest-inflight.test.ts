@@ -1,3 +1,4 @@
+import http2 from 'node:http2';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
@@ -185,6 +186,46 @@ describe('ingest: in-flight budget and authentication before the body', function
     const inflated = await post(bomb, token);
     expect(inflated.status).to.equal(413);
     expect(inflated.body).to.match(/decompresses/);
+  });
+
+  it('holds budget for gRPC calls whose message is still arriving, refuses new calls at their headers meanwhile, and gives it back when they end', async () => {
+    const session = http2.connect(svc.urls.grpc);
+    session.on('error', () => undefined);
+    const path = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+    const headers = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', authorization: `Bearer ${token}` };
+    /** A call: its grpc-status, once the server ended it (null while it is still open). */
+    const call = (message: Buffer | null) => {
+      const stream = session.request(headers);
+      stream.on('error', () => undefined);
+      let status: string | null = null;
+      stream.on('response', (h) => (status = (h['grpc-status'] as string | undefined) ?? status));
+      stream.on('trailers', (t) => (status = (t['grpc-status'] as string | undefined) ?? status));
+      stream.resume();
+      const frame = Buffer.alloc(5);
+      if (message === null) {
+        // A 1 MB message announced and barely begun: it stays in the making.
+        frame.writeUInt32BE(1_000_000, 1);
+        stream.write(Buffer.concat([frame, Buffer.alloc(1000)]));
+      } else {
+        frame.writeUInt32BE(message.length, 1);
+        stream.end(Buffer.concat([frame, message]));
+      }
+      return { stream, status: () => status };
+    };
+    try {
+      // Each call in the making holds at least 64 KiB: four of them take the 256 KiB budget.
+      const stalled = [call(null), call(null), call(null), call(null)];
+      await sleep(300);
+      const refused = call(Buffer.alloc(0));
+      const deadline = Date.now() + 3000;
+      while (refused.status() === null && Date.now() < deadline) await sleep(20);
+      expect(refused.status(), 'a new call while the budget is held').to.equal('14');
+      expect(stalled.filter((c) => c.status() === null).length, 'calls still receiving').to.be.at.least(3);
+      for (const c of stalled) c.stream.close(http2.constants.NGHTTP2_CANCEL);
+    } finally {
+      session.close();
+    }
+    expect(await budgetIsFree('grpc')).to.equal(true);
   });
 
   describe('with a low auth-failure limit', () => {

@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startService } from '../../src/service.js';
@@ -27,6 +28,11 @@ const service = await startService(config, logger, {
   print: () => undefined,
 });
 send({ type: 'ready', ports: service.ports });
+
+// kill -USR2 <pid> writes a heap snapshot into the working directory, to see what holds memory in a phase.
+process.on('SIGUSR2', () => {
+  process.stderr.write(`heap snapshot written to ${writeHeapSnapshot()}\n`);
+});
 
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();

@@ -1,5 +1,4 @@
 import type { EventRecord } from '../../src/store/records.js';
-import { jsonText } from '../../src/store/json-text.js';
 import { openBenchDb } from './bench-db.js';
 import { percentile } from './report.js';
 import { dayBatches, emptyExpected } from './rollup-data.js';
@@ -18,14 +17,27 @@ const db = await openBenchDb('store-latency');
 const day = new Date();
 day.setUTCHours(0, 0, 0, 0);
 const need = rates.reduce((n, r) => n + r * seconds, 0) + PER_BATCH;
-const all: EventRecord[] = [];
-for (const b of dayBatches({ tenantId: db.tenantId, dayStartMs: day.getTime(), events: need, seats: 1000, seed: 3 }, 1e9, emptyExpected())) {
-  for (const e of b.events) {
-    jsonText(e.attributes);
-    all.push(e);
+// Generated as needed, not held: a heap of millions of records would stop the event loop for
+// seconds at a time in garbage collection, and that would be measured as database latency.
+const source = dayBatches({ tenantId: db.tenantId, dayStartMs: day.getTime(), events: need, seats: 1000, seed: 3 }, PER_BATCH * 20, emptyExpected());
+let buffered: EventRecord[] = [];
+// Times as a live fleet sends them: now, in order, 1 µs apart (a day's events in random order
+// would make every batch move the surfaces' last-seen times and rewrite those rows).
+let nextNs = BigInt(Date.now()) * 1_000_000n;
+function take(n: number): EventRecord[] {
+  while (buffered.length < n) {
+    const b = source.next();
+    if (b.done) break;
+    buffered = buffered.concat(b.value.events);
   }
+  const out = buffered.slice(0, n);
+  buffered = buffered.slice(n);
+  for (const e of out) {
+    e.timeNs = nextNs;
+    nextNs += 1000n;
+  }
+  return out;
 }
-let next = 0;
 for (const rate of rates) {
   const perSecond = rate / PER_BATCH;
   const latencies: number[] = [];
@@ -35,8 +47,7 @@ for (const rate of rates) {
     const due = began + (i * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const events = all.slice(next, next + PER_BATCH);
-    next += PER_BATCH;
+    const events = take(PER_BATCH);
     const t0 = performance.now();
     pending.push(db.store.writeBatch(db.tenantId, { events, points: [], spans: [] }).then(() => {
       latencies.push(performance.now() - t0);

@@ -1,10 +1,6 @@
-import { MongoBackend } from '@agendajs/mongo-backend';
-import { PostgresBackend } from '@agendajs/postgres-backend';
 import type { AgendaBackend } from 'agenda';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { openMongoStore } from './mongo/index.js';
-import { openPostgresStore } from './postgres/index.js';
 import type { Store } from './store.js';
 
 export interface OpenedStore {
@@ -15,9 +11,14 @@ export interface OpenedStore {
   shutdown(): Promise<void>;
 }
 
-/** MONGODB_URL selects MongoDB, DATABASE_URL an external PostgreSQL, neither the embedded PostgreSQL in DATA_DIR. */
+/**
+ * MONGODB_URL selects MongoDB, DATABASE_URL an external PostgreSQL, neither the embedded
+ * PostgreSQL in DATA_DIR. Only the chosen adapter is loaded: the MongoDB driver alone
+ * allocates a 17 MB serialization buffer when it is imported.
+ */
 export async function openStore(config: Config, logger: Logger): Promise<OpenedStore> {
   if (config.MONGODB_URL) {
+    const [{ openMongoStore }, { MongoBackend }] = await Promise.all([import('./mongo/index.js'), import('@agendajs/mongo-backend')]);
     const store = await openMongoStore({ url: config.MONGODB_URL, retentionDays: config.RETENTION_DAYS, logger });
     return {
       store,
@@ -26,6 +27,7 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
       shutdown: async () => undefined,
     };
   }
+  const [{ openPostgresStore }, { PostgresBackend }] = await Promise.all([import('./postgres/index.js'), import('@agendajs/postgres-backend')]);
   const opened = await openPostgresStore({
     ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
     dataDir: config.DATA_DIR,

@@ -43,6 +43,7 @@ export interface RunningGrpc {
  */
 export async function startGrpcServer(deps: GrpcDeps): Promise<RunningGrpc> {
   const { config } = deps;
+  const admission = admissionInterceptor(deps.inflight, config.RETRY_AFTER_SECONDS, (path) => Object.values(services).some((s) => path.startsWith(`/${s}/`)));
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.MAX_REQUEST_BYTES,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
@@ -56,7 +57,7 @@ export async function startGrpcServer(deps: GrpcDeps): Promise<RunningGrpc> {
     // Streams one connection may have open: bounds what a single client can make the server
     // buffer (grpc-js assembles every message it is sent); OTLP exporters send one at a time.
     'grpc.max_concurrent_streams': config.GRPC_MAX_CONCURRENT_STREAMS,
-    interceptors: [admissionInterceptor(deps.inflight, config.RETRY_AFTER_SECONDS, (path) => Object.values(services).some((s) => path.startsWith(`/${s}/`)))],
+    interceptors: [admission.interceptor],
   });
   const definition = loadGrpcPackageDefinition();
   for (const signal of Object.keys(services) as Signal[]) {
@@ -70,7 +71,7 @@ export async function startGrpcServer(deps: GrpcDeps): Promise<RunningGrpc> {
         responseSerialize: (bytes: Buffer) => bytes,
       },
     };
-    server.addService(raw, { Export: handler(signal, deps.exporter[signal] as ExportFn<Signal>, deps) });
+    server.addService(raw, { Export: handler(signal, deps.exporter[signal] as ExportFn<Signal>, deps, admission.observe) });
   }
   const health = addHealthService(server, definition, Object.values(services), deps.ready);
 
@@ -94,10 +95,11 @@ export async function startGrpcServer(deps: GrpcDeps): Promise<RunningGrpc> {
   };
 }
 
-function handler(signal: Signal, exportFn: ExportFn<Signal>, deps: GrpcDeps): grpc.handleUnaryCall<Buffer, Buffer> {
+function handler(signal: Signal, exportFn: ExportFn<Signal>, deps: GrpcDeps, observe: (bytes: number) => void): grpc.handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
     const started = process.hrtime.bigint();
     const bytes = call.request.length;
+    observe(bytes);
     const finish = (code: grpc.status, err: unknown) => {
       deps.metrics.exportRequests.observe({ signal, protocol: 'grpc', code: grpc.status[code] ?? String(code) },
         Number(process.hrtime.bigint() - started) / 1e9);

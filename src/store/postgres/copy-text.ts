@@ -7,10 +7,11 @@ import type { Column } from './rows.js';
  * PostgreSQL: measured on our events (scripts/bench/copy-experiments.ts) the server spends
  * about a fifth of the CPU per row that INSERT … SELECT FROM json_to_recordset needed.
  *
- * The bytes are written straight into a growing Buffer: concatenating a batch into one
- * JavaScript string and encoding that took twice as long (the string is built as a rope
- * of thousands of pieces that must be flattened first), and a resource's or scope's
- * document, the same object for every record of its block, is encoded once per batch.
+ * Each row is encoded into a growing Buffer as soon as it is built: concatenating a whole
+ * batch into one JavaScript string and encoding that took over twice as long (the string
+ * is a rope of thousands of pieces that must be flattened first), and so did writing each
+ * field on its own. A resource's or scope's document, the same object for every record
+ * of its block, is escaped once per batch.
  */
 
 const needsEscape = /[\\\n\r\t\0]/;
@@ -31,9 +32,16 @@ const copyDoc = (json: string): string => (json.includes('\\') ? json.replaceAll
  */
 export function tsText(timeNs: bigint): string {
   const us = timeNs / 1000n;
-  const iso = new Date(Number(us / 1000n)).toISOString();
-  return `${iso.slice(0, 23)}${String(Number(us % 1000n)).padStart(3, '0')}Z`;
+  const seconds = us / 1_000_000n;
+  // Records of a batch mostly share their second: its ISO text is made once.
+  if (seconds !== lastSecond) {
+    lastSecond = seconds;
+    lastPrefix = new Date(Number(seconds) * 1000).toISOString().slice(0, 20);
+  }
+  return `${lastPrefix}${String(Number(us % 1_000_000n)).padStart(6, '0')}Z`;
 }
+let lastSecond = -1n;
+let lastPrefix = '';
 
 /** Column list of the COPY statement: tenant_id, ts, then the table's own columns. */
 export const copyColumns = <R>(columns: readonly Column<R>[]): string => ['tenant_id', 'ts', ...columns.map(([n]) => n)].join(', ');
@@ -58,11 +66,6 @@ class Bytes {
     this.length += this.buf.write(s, this.length);
   }
 
-  bytes(b: Buffer): void {
-    this.reserve(b.length);
-    this.length += b.copy(this.buf, this.length);
-  }
-
   byte(b: number): void {
     this.reserve(1);
     this.buf[this.length++] = b;
@@ -80,12 +83,11 @@ class Bytes {
  */
 export function copyLines<R extends RecordBase>(columns: readonly Column<R>[], tenantId: string, records: readonly R[]): Buffer {
   const out = new Bytes();
-  // Per shared-document column: the object last encoded, and its bytes.
+  // Per shared-document column: the object last escaped, and its text.
   const lastSource: unknown[] = columns.map(() => undefined);
-  const lastBytes: Buffer[] = columns.map(() => Buffer.alloc(0));
+  const lastText: string[] = columns.map(() => '');
   const tenant = copyTextValue(tenantId);
   for (const r of records) {
-    // Small fields collect in `line`, which goes out before each document: no long string is built.
     let line = `${tenant}\t${tsText(r.timeNs)}`;
     for (let i = 0; i < columns.length; i++) {
       const [, kind, get, source] = columns[i] as Column<R>;
@@ -93,21 +95,16 @@ export function copyLines<R extends RecordBase>(columns: readonly Column<R>[], t
         const from = source(r);
         if (lastSource[i] !== from) {
           lastSource[i] = from;
-          lastBytes[i] = Buffer.from(copyDoc(get(r) as string));
+          lastText[i] = copyDoc(get(r) as string);
         }
-        out.string(`${line}\t`);
-        out.bytes(lastBytes[i] as Buffer);
-        line = '';
+        line += `\t${lastText[i] as string}`;
         continue;
       }
       const v = get(r);
       if (v === null || v === undefined) line += '\t\\N';
       else if (kind === 'text') line += `\t${copyTextValue(v as string)}`;
-      else if (kind === 'doc') {
-        out.string(`${line}\t`);
-        out.string(copyDoc(v as string));
-        line = '';
-      } else if (kind === 'bool') line += v ? '\tt' : '\tf';
+      else if (kind === 'doc') line += `\t${copyDoc(v as string)}`;
+      else if (kind === 'bool') line += v ? '\tt' : '\tf';
       // Numbers and int64 strings; String() writes NaN and ±Infinity as float8 reads them.
       else line += `\t${String(v)}`;
     }

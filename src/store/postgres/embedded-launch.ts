@@ -98,6 +98,10 @@ export async function launchCluster(opts: LaunchOptions): Promise<Launched> {
       '-c', `unix_socket_directories=${socketFits(pgDir, port) ? pgDir.replaceAll("'", "''") : ''}`,
       '-c', 'max_wal_size=2GB',
       '-c', 'checkpoint_timeout=15min',
+      // Data pages written out by backends go to disk in small steps instead of piling up in
+      // the OS cache; a big writeback burst made WAL fsyncs at COMMIT (every export waits for
+      // one) take hundreds of milliseconds.
+      '-c', 'backend_flush_after=256kB',
     ],
     onLog,
     onError: (e: unknown) => onLog(e instanceof Error ? e.message : String(e)),

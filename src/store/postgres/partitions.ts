@@ -22,6 +22,13 @@ const isoDay = (day: number): string => new Date(day * MS_PER_DAY).toISOString()
 /** e.g. events_p20250131 */
 export const partitionName = (table: PartitionedTable, day: number): string => `${table}_p${isoDay(day).replaceAll('-', '')}`;
 
+/**
+ * Day partitions are append-only, so the vacuum that inserts alone would trigger finds no
+ * dead rows: it only competed with ingest for the disk. Vacuum after retention deletes,
+ * ANALYZE and anti-wraparound freezing still run as usual.
+ */
+export const partitionOptions = 'autovacuum_vacuum_insert_threshold = -1';
+
 export interface PartitionKeeper {
   /** Makes sure each table has a partition for each of the given days. */
   ensure(days: ReadonlyMap<PartitionedTable, ReadonlySet<number>>): Promise<void>;
@@ -50,7 +57,7 @@ export function createPartitionKeeper(pool: pg.Pool, logger: Logger): PartitionK
       await client.query('BEGIN');
       await client.query(`SET LOCAL lock_timeout = '5s'`);
       await client.query(
-        `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${table} FOR VALUES FROM ('${from}') TO ('${to}')`,
+        `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${table} FOR VALUES FROM ('${from}') TO ('${to}') WITH (${partitionOptions})`,
       );
       await client.query('COMMIT');
       logger.debug({ partition: name }, 'partition ready');

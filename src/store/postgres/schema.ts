@@ -201,6 +201,15 @@ ALTER TABLE spans DROP CONSTRAINT spans_pkey, ADD PRIMARY KEY (tenant_id, ts, id
 DROP INDEX events_tenant_ts_idx, events_tenant_session_idx, events_tenant_seat_ts_idx,
   metric_points_tenant_ts_idx, metric_points_tenant_session_idx, metric_points_tenant_seat_ts_idx,
   spans_tenant_ts_idx, spans_tenant_session_idx, spans_tenant_seat_ts_idx;
+-- Partitions made before this version get the options new ones are created with (partitions.ts).
+DO $$
+DECLARE p regclass;
+BEGIN
+  FOR p IN SELECT inhrelid::regclass FROM pg_inherits
+           WHERE inhparent IN ('events'::regclass, 'metric_points'::regclass, 'spans'::regclass) LOOP
+    EXECUTE format('ALTER TABLE %s SET (autovacuum_vacuum_insert_threshold = -1)', p);
+  END LOOP;
+END $$;
 `,
   },
 ];

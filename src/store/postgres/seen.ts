@@ -49,13 +49,28 @@ export function createSeenCache(refreshMs = 30_000): SeenCache {
       const surfaces = new Map<string, { surface: string; window: SeenWindow }>();
       const identities = new Map<string, { ids: (string | null)[]; window: SeenWindow }>();
       const tenant = part(tenantId);
+      // Records of a batch mostly come from one session: a record that repeats the one before
+      // widens the same entries without building their keys again.
+      let prev: RecordBase['identity'] | null = null;
+      let prevSurface: string | null = null;
+      let surfaceWindow: SeenWindow | null = null;
+      let identityWindow: SeenWindow | null = null;
       for (const r of records) {
         const ms = Number(r.timeNs / 1_000_000n);
-        widen(surfaces, `s${tenant}${part(r.surface)}`, ms, () => ({ surface: r.surface }));
-        const { userEmail, userAccountUuid, endUserId, userId } = r.identity;
-        if (userEmail === null && userAccountUuid === null && endUserId === null && userId === null) continue;
-        const key = `i${tenant}${part(userEmail)}${part(userAccountUuid)}${part(endUserId)}${part(userId)}`;
-        widen(identities, key, ms, () => ({ ids: [userEmail, userAccountUuid, endUserId, userId] }));
+        if (r.surface !== prevSurface || surfaceWindow === null) {
+          prevSurface = r.surface;
+          surfaceWindow = widen(surfaces, `s${tenant}${part(r.surface)}`, ms, () => ({ surface: r.surface }));
+        } else stretch(surfaceWindow, ms);
+        const id = r.identity;
+        if (id.userEmail === null && id.userAccountUuid === null && id.endUserId === null && id.userId === null) continue;
+        if (identityWindow !== null && prev !== null && id.userEmail === prev.userEmail && id.userAccountUuid === prev.userAccountUuid &&
+          id.endUserId === prev.endUserId && id.userId === prev.userId) {
+          stretch(identityWindow, ms);
+          continue;
+        }
+        prev = id;
+        const key = `i${tenant}${part(id.userEmail)}${part(id.userAccountUuid)}${part(id.endUserId)}${part(id.userId)}`;
+        identityWindow = widen(identities, key, ms, () => ({ ids: [id.userEmail, id.userAccountUuid, id.endUserId, id.userId] }));
       }
       // A fixed order keeps concurrent transactions from locking the same rows in opposite orders.
       const now = Date.now();
@@ -105,13 +120,21 @@ export function mergeSeen(parts: readonly { tenantId: string; updates: SeenUpdat
     .map(([tenantId, t]) => [tenantId, { surfaces: ordered(t.surfaces), identities: ordered(t.identities) }]);
 }
 
-function widen<T>(m: Map<string, T & { window: SeenWindow }>, key: string, ms: number, make: () => T): void {
+/** The window of `key` in `m` (made when new), widened to `ms`. */
+function widen<T>(m: Map<string, T & { window: SeenWindow }>, key: string, ms: number, make: () => T): SeenWindow {
   const e = m.get(key);
-  if (e === undefined) m.set(key, { ...make(), window: { firstMs: ms, lastMs: ms } });
-  else {
-    if (ms < e.window.firstMs) e.window.firstMs = ms;
-    if (ms > e.window.lastMs) e.window.lastMs = ms;
+  if (e !== undefined) {
+    stretch(e.window, ms);
+    return e.window;
   }
+  const window = { firstMs: ms, lastMs: ms };
+  m.set(key, { ...make(), window });
+  return window;
+}
+
+function stretch(w: SeenWindow, ms: number): void {
+  if (ms < w.firstMs) w.firstMs = ms;
+  if (ms > w.lastMs) w.lastMs = ms;
 }
 
 const toIso = (ms: number) => new Date(ms).toISOString();
