@@ -42,6 +42,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY proto ./proto
+# The `ai-usage` CLI on the PATH, as `npm install -g` would link the package's bin.
+RUN chmod 755 dist/cli/main.js \
+ && ln -s /app/dist/cli/main.js /usr/local/bin/ai-usage
 
 USER 10001:10001
 VOLUME ["/data"]

@@ -20,7 +20,11 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { type Config, configKeys, configSchema } from '../src/config.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; scripts: { start: string } };
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  scripts: { start: string };
+  bin: Record<string, string>;
+};
 const PLACEHOLDER = 'REPLACE_ME';
 const RECEIVER = 'ai-usage-receiver';
 
@@ -375,8 +379,20 @@ describe('deploy: Dockerfile', () => {
     for (const c of all('COPY')) expect(c.getArgumentsContent(), 'COPY').to.not.include('node_modules');
   });
 
-  it('starts with the same command as `npm start`', () => {
-    expect(jsonArgs(all('CMD').at(-1))).to.deep.equal(pkg.scripts.start.split(' '));
+  it('starts with the same command as `npm start`, which the README gives', () => {
+    const cmd = jsonArgs(all('CMD').at(-1)) as string[];
+    expect(cmd).to.deep.equal(pkg.scripts.start.split(' '));
+    expect(readFileSync(path.join(root, 'README.md'), 'utf8')).to.include(`\`${cmd.join(' ')}\``);
+  });
+
+  it('puts the package\'s `ai-usage` bin on the PATH, executable, as the README\'s kubectl exec lines use it', () => {
+    const runs = all('RUN').map((i) => i.getArgumentsContent() ?? '').join('\n');
+    const bin = pkg.bin['ai-usage']!;
+    expect(runs).to.include(`ln -s /app/${bin} /usr/local/bin/ai-usage`);
+    expect(runs).to.match(new RegExp(`chmod 755 ${bin.replace(/[.]/g, '\\.')}`));
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    expect(readme).to.match(/kubectl exec \S+ -- ai-usage tokens create/);
+    expect(readme).to.not.include('-- node dist/cli/main.js');
   });
 
   it('exposes the three default ports and checks /healthz', () => {

@@ -6,9 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { type Copy, DockerfileParser, type Env, type Instruction } from 'dockerfile-ast';
 import { configKeys } from '../src/config.js';
+import { requestType, responseType } from '../src/otlp/proto.js';
 
 /**
  * Replays the Dockerfile's runtime stage outside a container: the same COPYs (the build stage's output taken
@@ -259,6 +261,36 @@ describe(title, function () {
       body: JSON.stringify(otlpLogs(new Date())),
     });
     expect(refused.status, 'a wrong token').to.equal(401);
+  });
+
+  it('accepts an OTLP/gRPC logs export, with the proto files the image copies', async () => {
+    await until200(`http://127.0.0.1:${ports.api}/readyz`);
+    const cli = await execFileAsync(
+      process.execPath,
+      ['dist/cli/main.js', 'tokens', 'create', '--tenant', 'default', '--scope', 'ingest', '--json'],
+      { cwd: app, env, ...user },
+    );
+    const { token } = JSON.parse(cli.stdout) as { token: string };
+    const Req = requestType('logs');
+    const bytes = Buffer.from(Req.encode(Req.fromObject(otlpLogs(new Date()))).finish());
+    const exportOnce = (bearer: string) => {
+      const client = new grpc.Client(`127.0.0.1:${ports.grpc}`, grpc.credentials.createInsecure());
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${bearer}`);
+      return new Promise<{ err: grpc.ServiceError | null; res?: Buffer }>((resolve) =>
+        client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (b: Buffer) => b, (b: Buffer) => b, bytes, md,
+          (err, res) => {
+            client.close();
+            resolve({ err, ...(res ? { res } : {}) });
+          }));
+    };
+    const ok = await exportOnce(token);
+    expect(ok.err, ok.err?.message).to.equal(null);
+    const answer = responseType('logs').toObject(responseType('logs').decode(ok.res!), { longs: Number }) as {
+      partialSuccess?: { rejectedLogRecords?: number };
+    };
+    expect(answer.partialSuccess?.rejectedLogRecords ?? 0, 'rejected records').to.equal(0);
+    expect((await exportOnce(`${token}x`)).err?.code, 'a wrong token').to.equal(grpc.status.UNAUTHENTICATED);
   });
 
   it('stops with exit code 0 on SIGTERM, as Kubernetes stops it', async () => {

@@ -36,7 +36,8 @@ export const SCHEMA_VERSION = 1;
  * `minutes` is for: its buckets fill over hours instead of holding one measurement
  * each. A large tenant closes buckets at the 1000-measurement cap long before the span
  * ends, whatever the granularity. A bucket is removed by TTL once its newest record
- * expires, so raw data outlives the retention by at most a day.
+ * expires, so raw data outlives the TTL (the longest retention + RAW_EXPIRY_MARGIN_DAYS)
+ * by at most a day.
  */
 const timeseriesOptions = { timeField: 'time', metaField: 'meta', granularity: 'minutes' } as const;
 
