@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { openBenchDb } from './bench/bench-db.js';
 import { buildServer } from './bench/build-server.js';
+import { judgeIngestGoals } from './bench/ingest-goals.js';
 import { printIngestReport } from './bench/ingest-report.js';
 import { type PhaseContext, type PhaseResult, runPhase, settle } from './bench/phase.js';
 import { type ServerProc, type WorkerProc, startServer, startWorker } from './bench/processes.js';
@@ -135,6 +136,7 @@ const report = {
   overload,
   check: { ackedDurable: acked, stored: storedTotal, storedEvents: stored.events, storedPoints: stored.points, equal: acked === storedTotal, uncertain },
   databaseMb: diskMb,
+  goals: judgeIngestGoals(results, overload),
 };
 printIngestReport(report);
 await fs.mkdir('bench-results', { recursive: true });

@@ -157,12 +157,17 @@ process.stdout.write(`\n${table(['', 'value'], [
   ['computeDay s (second run)', secondSeconds], ['events/s (second run)', expected.events / secondSeconds],
 ])}\n`);
 
+const GOAL_SECONDS = 30;
+const slowest = Math.max(firstSeconds, secondSeconds);
+process.stdout.write(`goal: the day rolled up in under ${GOAL_SECONDS} s: ${slowest < GOAL_SECONDS ? 'met' : 'NOT MET'} ` +
+  `(slower of the two runs ${slowest.toFixed(1)} s for ${fmt(expected.events)} events and ${fmt(expected.points)} points)\n`);
+
 const mismatches = rows.filter((r) => r[3] !== 'ok').length + (seatsSeen === Number(args.seats) ? 0 : 1);
 await fs.mkdir('bench-results', { recursive: true });
 const file = path.join('bench-results', `rollup-${timestamp()}.json`);
 await fs.writeFile(file, JSON.stringify({
   machine: machine(), options: args, day, expected, loadSeconds, databaseMb: dbMb, analyzeSeconds,
-  cloneSeconds, copies, computeDaySeconds: [firstSeconds, secondSeconds], breakdown, totals, seatsSeen, plans, mismatches,
+  cloneSeconds, copies, computeDaySeconds: [firstSeconds, secondSeconds], goal: { seconds: GOAL_SECONDS, met: slowest < GOAL_SECONDS }, breakdown, totals, seatsSeen, plans, mismatches,
 }, null, 2));
 log(`results written to ${file}`);
 await db.close({ keep: args.keep });

@@ -1,3 +1,4 @@
+import type { GoalVerdict } from './ingest-goals.js';
 import type { PhaseResult } from './phase.js';
 import { fmt, table } from './report.js';
 
@@ -7,6 +8,7 @@ export interface IngestReport {
   overload: { inflightMb: number; startRssMb: number; lifetimeMaxRssMb: number } | null;
   check: { ackedDurable: number; stored: number; storedEvents: number; storedPoints: number; equal: boolean; uncertain: number };
   databaseMb: number;
+  goals: GoalVerdict[];
 }
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -59,4 +61,6 @@ export function printIngestReport(r: IngestReport): void {
     `(${c.storedEvents} events + ${c.storedPoints} points): ${c.equal ? 'EQUAL' : 'MISMATCH'}` +
     (c.uncertain > 0 ? ` (${c.uncertain} requests ended in errors, their fate is unknown)` : ''));
   out(`Database size after the run: ${fmt(r.databaseMb)} MB\n`);
+  out(table(['goal', 'measured', 'verdict'], r.goals.map((g) => [g.goal, g.measured, g.met ? 'met' : 'NOT MET'])));
+  out('');
 }

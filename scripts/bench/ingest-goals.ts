@@ -1,0 +1,67 @@
+import type { PhaseResult } from './phase.js';
+
+/** The goals of the ingest benchmark on a 2-core machine, load generator included. */
+export const INGEST_GOALS = {
+  durableGrpcLogRecordsPerSecond: 50_000,
+  durableToCeiling: 0.5,
+  halfRateP99Ms: 50,
+  peakRssMb: 300,
+  overloadRssMb: 500,
+} as const;
+
+export interface GoalVerdict {
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface OverloadFigures {
+  lifetimeMaxRssMb: number;
+}
+
+const find = (results: PhaseResult[], f: (r: PhaseResult) => boolean) => results.find(f);
+
+/** Judges a run against INGEST_GOALS; a goal whose phase did not run is left out. */
+export function judgeIngestGoals(results: PhaseResult[], overload: OverloadFigures | null): GoalVerdict[] {
+  const g = INGEST_GOALS;
+  const verdicts: GoalVerdict[] = [];
+  const maxDurable = (p: string) => find(results, (r) => r.name === `max durable ${p}`);
+  const maxCeiling = (p: string) => find(results, (r) => r.name === `max decode-only ${p}`);
+  const grpc = maxDurable('grpc');
+  if (grpc) {
+    verdicts.push({ goal: `durable gRPC log records/s >= ${g.durableGrpcLogRecordsPerSecond.toLocaleString('en-US')}`,
+      measured: Math.round(grpc.logRecordsPerSecond).toLocaleString('en-US'), met: grpc.logRecordsPerSecond >= g.durableGrpcLogRecordsPerSecond });
+  }
+  for (const p of ['grpc', 'http/protobuf', 'http/json']) {
+    const d = maxDurable(p);
+    const c = maxCeiling(p);
+    if (!d || !c) continue;
+    const ratio = d.recordsPerSecond / c.recordsPerSecond;
+    verdicts.push({ goal: `durable/ceiling ${p} >= ${g.durableToCeiling}`, measured: ratio.toFixed(2), met: ratio >= g.durableToCeiling });
+  }
+  const half = find(results, (r) => r.name.startsWith('half-rate'));
+  if (half) {
+    verdicts.push({ goal: `p99 export latency at half the max rate <= ${g.halfRateP99Ms} ms`, measured: `${half.p99Ms.toFixed(1)} ms`,
+      met: half.p99Ms <= g.halfRateP99Ms && half.retryableRefusals === 0 && half.errors === 0 });
+  }
+  // The max-rate phase runs at (or above) the goal rate when the first goal is met; half rate is the other steady state.
+  const steady = [grpc, half].filter((r): r is PhaseResult => r !== undefined);
+  if (steady.length > 0) {
+    const peak = Math.max(...steady.map((r) => r.serverPeakRssMb));
+    verdicts.push({ goal: `peak RSS at the durable gRPC rates <= ${g.peakRssMb} MB`, measured: `${peak.toFixed(0)} MB`, met: peak <= g.peakRssMb });
+  }
+  const over = find(results, (r) => r.name.startsWith('overload'));
+  if (over && overload) {
+    verdicts.push({ goal: `overload: under ${g.overloadRssMb} MB and still acknowledging`,
+      measured: `${overload.lifetimeMaxRssMb.toFixed(0)} MB, ${Math.round(over.recordsPerSecond).toLocaleString('en-US')} rec/s acked, ${over.retryableRefusals} refused, ${over.errors} errors`,
+      met: overload.lifetimeMaxRssMb < g.overloadRssMb && over.recordsPerSecond > 0 && over.errors === 0 });
+  }
+  const rec = find(results, (r) => r.name.startsWith('recovery'));
+  if (rec && rec.targetRecordsPerSecond) {
+    const share = rec.recordsPerSecond / rec.targetRecordsPerSecond;
+    verdicts.push({ goal: 'recovery after overload: the offered half rate acknowledged, nothing refused',
+      measured: `${(100 * share).toFixed(0)}% of target, ${rec.retryableRefusals} refused, p99 ${rec.p99Ms.toFixed(1)} ms`,
+      met: share >= 0.95 && rec.retryableRefusals === 0 && rec.errors === 0 });
+  }
+  return verdicts;
+}
