@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { EventTotalsRow, IdentityKey, MetricTotalsRow, SurfaceSeen, TimeRange } from '../store.js';
-import { withClient } from './pool.js';
+import { inBackgroundTransaction, withClient } from './pool.js';
 
 /**
  * The pipeline's reads. Filters are on the exact `time_ns`, plus the `ts` range that
@@ -56,8 +56,8 @@ SELECT ${groupCols}, model, name,
 FROM events
 WHERE tenant_id = $1 AND ${timeFilter(2)}
 GROUP BY ${groupCols}, model, name`;
-  return withClient(pool, 'read event totals', async (client) => {
-    const { rows } = await client.query(sql, [tenantId, ...bounds(range.fromNs, range.toNs), [...editTools]]);
+  return inBackgroundTransaction(pool, 'read event totals', async (query) => {
+    const { rows } = await query(sql, [tenantId, ...bounds(range.fromNs, range.toNs), [...editTools]]);
     return rows.map((r) => ({
       sessionId: r.session_id,
       identity: identityOf(r),
@@ -121,8 +121,8 @@ WITH pts AS (
 SELECT ${split}, sum(value) AS value
 FROM increases
 GROUP BY ${split}`;
-  return withClient(pool, 'read metric totals', async (client) => {
-    const { rows } = await client.query(sql, [tenantId, ...bounds(lookFrom, range.toNs), [...names], range.fromNs.toString(), ...bounds(range.fromNs, range.toNs)]);
+  return inBackgroundTransaction(pool, 'read metric totals', async (query) => {
+    const { rows } = await query(sql, [tenantId, ...bounds(lookFrom, range.toNs), [...names], range.fromNs.toString(), ...bounds(range.fromNs, range.toNs)]);
     return rows.map((r) => ({
       sessionId: r.session_id,
       identity: identityOf(r),

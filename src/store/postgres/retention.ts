@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { dayOfDate, partitionedTables, type PartitionKeeper } from './partitions.js';
-import { withClient } from './pool.js';
+import { inBackgroundTransaction, withClient } from './pool.js';
 
 /**
  * Deletes a tenant's raw records older than `before`, then drops the day partitions
@@ -10,20 +10,12 @@ import { withClient } from './pool.js';
  */
 export async function deleteRawBefore(pool: pg.Pool, partitions: PartitionKeeper, logger: Logger, tenantId: string, before: Date): Promise<number> {
   let deleted = 0;
-  await withClient(pool, 'delete old records', async (client) => {
-    for (const table of partitionedTables) {
-      await client.query('BEGIN');
-      try {
-        // Large deletes are background work: no statement timeout.
-        await client.query('SET LOCAL statement_timeout = 0');
-        const r = await client.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND ts < $2`, [tenantId, before]);
-        await client.query('COMMIT');
-        deleted += r.rowCount ?? 0;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    }
+  for (const table of partitionedTables) {
+    const r = await inBackgroundTransaction(pool, 'delete old records', (query) =>
+      query(`DELETE FROM ${table} WHERE tenant_id = $1 AND ts < $2`, [tenantId, before]));
+    deleted += r.rowCount ?? 0;
+  }
+  await withClient(pool, 'drop old partitions', async (client) => {
     const dropped = await dropEmptyPartitions(client, dayOfDate(before));
     if (dropped.length > 0) {
       partitions.forget();
