@@ -50,7 +50,9 @@ function keepAliveIdle(port: number, request: string): Promise<{ status: number;
  * idle connections (silent, or stuck in the middle of their headers) on the
  * OTLP/HTTP and API ports do not stop service; the server cuts them after the
  * header timeout, idle keep-alive connections after the keep-alive timeout, and
- * an idle gRPC connection gets keepalive pings and then GOAWAY.
+ * an idle gRPC connection gets keepalive pings and then GOAWAY. A thousand idle
+ * HTTP/2 connections on the gRPC port (to a second server with the default idle
+ * settings, so they stay) do not stop gRPC exports either.
  */
 describe('fault: slow and idle clients', function () {
   this.timeout(180_000);
@@ -144,6 +146,48 @@ describe('fault: slow and idle clients', function () {
     // before); its timer starts when it finishes the answer, a little before the client sees the end.
     expect(ingest.idleMs).to.be.at.least(KEEPALIVE_TIMEOUT_MS - 100);
     expect(api.idleMs).to.be.at.least(KEEPALIVE_TIMEOUT_MS - 100);
+  });
+
+  it(`keeps serving gRPC exports with ${PER_PORT} idle HTTP/2 connections open on the gRPC port`, async () => {
+    // A server of its own with the default idle and keepalive settings: the suite's server would send
+    // GOAWAY to each of them after ${GRPC_IDLE_MS} ms, before a thousand are even open.
+    const own = await startChildServer({ DATABASE_URL: pgs.handle.url }, await freePorts());
+    const sessions: { session: http2.ClientHttp2Session; closed: boolean; goaway: boolean }[] = [];
+    try {
+      const began = Date.now();
+      for (let i = 0; i < PER_PORT; i += 100) {
+        // Connected, and the server's SETTINGS received: the server holds an HTTP/2 session for each; none sends a request.
+        sessions.push(...await Promise.all(Array.from({ length: Math.min(100, PER_PORT - i) }, () => new Promise<(typeof sessions)[number]>((resolve, reject) => {
+          const session = http2.connect(own.urls.grpc);
+          const entry = { session, closed: false, goaway: false };
+          // Before the SETTINGS arrive an error fails the test; after, it only ends the session (seen as closed below).
+          session.on('error', reject);
+          session.on('close', () => (entry.closed = true));
+          session.on('goaway', () => (entry.goaway = true));
+          session.once('remoteSettings', () => resolve(entry));
+        }))));
+      }
+      const openedMs = Date.now() - began;
+
+      const exporter = logExporter('grpc', own.urls, tokens.ingest, 10_000);
+      const t0 = Date.now();
+      const viaGrpc = await exportBatch(exporter, buildBatch(['h2idle-0', 'h2idle-1']));
+      const grpcMs = Date.now() - t0;
+      await exporter.shutdown();
+      const health = await fetch(`${own.urls.api}/healthz`);
+      const stillOpen = sessions.filter((s) => !s.closed && !s.goaway).length;
+      console.log(`      ${sessions.length} idle HTTP/2 connections to the gRPC port opened in ${openedMs} ms; with ${stillOpen} of them open, grpc export ${grpcMs} ms`);
+
+      expect(stillOpen, 'idle HTTP/2 connections still open while the export was served').to.equal(PER_PORT);
+      expect(viaGrpc).to.deep.equal({ ok: true });
+      expect(health.status).to.equal(200);
+      const stored = await storedSeqCounts(pgs.handle.url, tenant);
+      expect(['h2idle-0', 'h2idle-1'].map((s) => stored.get(s))).to.deep.equal([1, 1]);
+    } finally {
+      for (const s of sessions) s.session.destroy();
+      own.child.kill('SIGKILL');
+      await own.exited;
+    }
   });
 
   it('pings an idle gRPC connection every GRPC_KEEPALIVE_TIME_MS and sends GOAWAY after GRPC_MAX_CONNECTION_IDLE_MS', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
@@ -5,6 +6,7 @@ import fc from 'fast-check';
 import { decodeJson } from '../src/otlp/decode-json.js';
 import { decodeProtobuf } from '../src/otlp/decode-protobuf.js';
 import { encodeRequestProtobuf } from '../src/otlp/encode-request.js';
+import { responseType } from '../src/otlp/proto.js';
 import { DecodeError, type Signal } from '../src/otlp/types.js';
 import { captureText } from './support/capture.js';
 import { type TestService, startTestService } from './support/service.js';
@@ -45,32 +47,60 @@ const anyValue = fc.letrec((tie) => ({
   ),
 })).value;
 
-const timestamp = fc.oneof(
-  fc.constant('0'), fc.constant('-5'), fc.constant('18446744073709551615'),
-  fc.constant(String(nowNs() + 10n ** 18n)), fc.constant(String(nowNs())), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
-);
+/** The record limits of the fuzzed service (the defaults, set explicitly so the oracle below and the server agree). */
+const LIMITS = { depth: 8, attributes: 256, string: 65_536, futureSkewSeconds: 3600n, ageDays: 90n };
+const TRUNCATED = '…[truncated]';
 
-const hostileLogs = fc.record({
-  attributes: fc.array(fc.record({ key: fc.string({ maxLength: 12 }), value: anyValue }), { maxLength: 6 }),
+/** Array and kvlist levels of an AnyValue (JSON form): a value of more than LIMITS.depth levels rejects its record. */
+function nesting(v: unknown): number {
+  const o = v as { arrayValue?: { values: unknown[] }; kvlistValue?: { values: { value: unknown }[] } };
+  if (o.arrayValue) return 1 + Math.max(0, ...o.arrayValue.values.map(nesting));
+  if (o.kvlistValue) return 1 + Math.max(0, ...o.kvlistValue.values.map((kv) => nesting(kv.value)));
+  return 0;
+}
+
+/** Nested arrays (true) and kvlists (false) around a string, outermost last. */
+const nest = (kinds: boolean[]): unknown => kinds.reduce<unknown>((inner, isArray) =>
+  (isArray ? { arrayValue: { values: [inner] } } : { kvlistValue: { values: [{ key: 'k', value: inner }] } }), { stringValue: 'leaf' });
+/** From well inside the depth limit to a few levels past it. */
+const deepValue = fc.tuple(fc.nat({ max: LIMITS.depth + 3 }), fc.array(fc.boolean(), { minLength: LIMITS.depth + 3, maxLength: LIMITS.depth + 3 }))
+  .map(([n, kinds]) => nest(kinds.slice(0, n)));
+
+/** Record times by what the limits make of them; resolved against the clock when sent. */
+const recordTime = fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom<string | bigint>('now', 'within the skew', 'two days old') },
+  { weight: 2, arbitrary: fc.constantFrom<string | bigint>('zero', 'far future', 'past the skew', 'too old') },
+  { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) },
+);
+function timeOf(t: string | bigint, now: bigint): bigint {
+  const s = 1_000_000_000n;
+  switch (t) {
+    case 'now': return now;
+    case 'zero': return 0n;
+    case 'far future': return now + 10n ** 18n;
+    case 'past the skew': return now + (LIMITS.futureSkewSeconds + 3600n) * s;
+    case 'within the skew': return now + (LIMITS.futureSkewSeconds / 2n) * s;
+    case 'too old': return now - (LIMITS.ageDays + 1n) * 86_400n * s;
+    case 'two days old': return now - 2n * 86_400n * s;
+    default: return t as bigint;
+  }
+}
+
+/** One hostile record, of whatever signal: random and deep attributes, many of them, a long string, an odd time. */
+const hostileRecord = fc.record({
+  attributes: fc.array(fc.record({ key: fc.string({ maxLength: 12 }).map((k) => `r.${k}`), value: anyValue }), { maxLength: 6 }),
   extraAttributes: fc.nat({ max: 400 }),
+  deep: deepValue,
   body: anyValue,
-  time: timestamp,
-  traceId: fc.oneof(fc.constant(''), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 32, maxLength: 32 }), fc.string({ maxLength: 40 })),
-  longString: fc.nat({ max: 200_000 }),
-}).map((r) => ({
-  resourceLogs: [{
-    resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
-    scopeLogs: [{ logRecords: [{
-      timeUnixNano: r.time, body: r.body, traceId: r.traceId,
-      attributes: [
-        ...r.attributes,
-        ...Array.from({ length: r.extraAttributes }, (_, i) => ({ key: `k${i}`, value: { intValue: String(i) } })),
-        { key: 'long', value: { stringValue: 'x'.repeat(r.longString) } },
-        { key: 'session.id', value: { stringValue: 'fuzz' } },
-      ],
-    }] }],
-  }],
-}));
+  time: recordTime,
+  longString: fc.oneof(fc.nat({ max: 70_000 }), fc.nat({ max: 200_000 }), fc.constantFrom(LIMITS.string, LIMITS.string + 1)),
+});
+type HostileRecord = typeof hostileRecord extends fc.Arbitrary<infer R> ? R : never;
+/** A plain record with some fields set, for the fixed examples every run starts with. */
+const plainRecord = (over: Partial<HostileRecord>): HostileRecord =>
+  ({ attributes: [], extraAttributes: 0, deep: nest([]), body: { stringValue: 'b' }, time: 'now', longString: 10, ...over });
+/** `n` levels of alternating arrays and kvlists, as a record's deep attribute or a log body. */
+const levels = (n: number) => nest(Array.from({ length: n }, (_, i) => i % 2 === 0)) as HostileRecord['body'];
 
 describe('fuzzing', function () {
   this.timeout(300_000);
@@ -114,7 +144,11 @@ describe('fuzzing', function () {
     const onUnhandled = (e: unknown) => unhandled.push(e);
 
     before(async () => {
-      svc = await startTestService({ MAX_REQUEST_BYTES: String(1024 * 1024), AUTH_FAILURES_PER_MINUTE: '100000' });
+      svc = await startTestService({
+        MAX_REQUEST_BYTES: String(1024 * 1024), AUTH_FAILURES_PER_MINUTE: '100000',
+        MAX_ATTRIBUTE_DEPTH: String(LIMITS.depth), MAX_ATTRIBUTES_PER_RECORD: String(LIMITS.attributes), MAX_STRING_LENGTH: String(LIMITS.string),
+        MAX_FUTURE_SKEW_SECONDS: String(LIMITS.futureSkewSeconds), MAX_RECORD_AGE_DAYS: String(LIMITS.ageDays),
+      });
       token = await svc.token('fuzz', 'ingest');
       process.on('unhandledRejection', onUnhandled);
     });
@@ -176,19 +210,235 @@ describe('fuzzing', function () {
       expect((await fetch(`${svc.urls.api}/healthz`)).status).to.equal(200);
     });
 
-    it('takes hostile records (deep nesting, many attributes, long strings, odd numbers and times) without crashing, rejecting over-limit ones through partial_success', async () => {
-      await fc.assert(fc.asyncProperty(hostileLogs, async (req) => {
-        const res = await fetch(`${svc.urls.http}/v1/logs`, {
-          method: 'POST', body: JSON.stringify(req), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    const tables: Record<Signal, string> = { logs: 'events', metrics: 'metric_points', traces: 'spans' };
+    const grpcPaths: Record<Signal, string> = {
+      logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+      metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+      traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+    };
+    const rejectedField: Record<Signal, string> = { logs: 'rejectedLogRecords', metrics: 'rejectedDataPoints', traces: 'rejectedSpans' };
+    type Transport = 'grpc' | 'http/protobuf' | 'http/json';
+    /** What one export was answered: accepted (OK / 200) or not, the status, and its partial_success. */
+    interface Answer { accepted: boolean; status: string; documented: boolean; rejected: number; message: string }
+
+    /** Sends one request as OTLP/JSON text (http/json) or protobuf bytes (the others). */
+    async function send(client: grpc.Client, signal: Signal, transport: Transport, body: Buffer): Promise<Answer> {
+      const partial = (p: Record<string, unknown> | undefined) => ({ rejected: Number(p?.[rejectedField[signal]] ?? 0), message: String(p?.['errorMessage'] ?? '') });
+      const Res = responseType(signal);
+      const decoded = (bytes: Buffer) => (Res.toObject(Res.decode(bytes), { longs: String }) as { partialSuccess?: Record<string, unknown> }).partialSuccess;
+      if (transport === 'grpc') {
+        const md = new grpc.Metadata();
+        md.set('authorization', `Bearer ${token}`);
+        const r = await new Promise<{ code: number; bytes: Buffer }>((resolve) => client.makeUnaryRequest(grpcPaths[signal], (b: Buffer) => b, (b: Buffer) => b,
+          body, md, (err, res) => resolve(err ? { code: err.code, bytes: Buffer.alloc(0) } : { code: 0, bytes: res as Buffer })));
+        return { accepted: r.code === 0, status: grpc.status[r.code] ?? String(r.code), documented: grpcCodes.has(r.code),
+          ...(r.code === 0 ? partial(decoded(r.bytes)) : { rejected: 0, message: '' }) };
+      }
+      const res = await fetch(`${svc.urls.http}/v1/${signal}`, {
+        method: 'POST', body: new Uint8Array(body),
+        headers: { 'content-type': transport === 'http/json' ? 'application/json' : 'application/x-protobuf', authorization: `Bearer ${token}` },
+      });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const ok = res.status === 200;
+      return { accepted: ok, status: String(res.status), documented: httpStatuses.has(res.status),
+        ...(!ok ? { rejected: 0, message: bytes.toString('utf8') }
+          : partial(transport === 'http/json' ? (JSON.parse(bytes.toString('utf8')) as { partialSuccess?: Record<string, unknown> }).partialSuccess : decoded(bytes))) };
+    }
+
+    /** The stored records of the given sessions: session id → its attributes, parsed. */
+    async function storedBySession(signal: Signal, sessions: string[]): Promise<Map<string, Record<string, unknown>[]>> {
+      const rows = await svc.sql<{ session_id: string; attributes: string }>(
+        `SELECT session_id, attributes FROM ${tables[signal]} WHERE tenant_id = 'fuzz' AND session_id = ANY($1)`, [sessions]);
+      const out = new Map<string, Record<string, unknown>[]>();
+      for (const r of rows) out.set(r.session_id, [...(out.get(r.session_id) ?? []), JSON.parse(r.attributes) as Record<string, unknown>]);
+      return out;
+    }
+
+    /** One request of `signal` holding each record (as OTLP/JSON), each with its own session. */
+    function requestOf(signal: Signal, records: { session: string; timeNs: bigint; attributes: unknown[]; body: unknown }[]): unknown {
+      const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] };
+      if (signal === 'logs') {
+        return { resourceLogs: [{ resource, scopeLogs: [{ logRecords: records.map((r) => ({ timeUnixNano: String(r.timeNs), body: r.body, attributes: r.attributes })) }] }] };
+      }
+      if (signal === 'metrics') {
+        return { resourceMetrics: [{ resource, scopeMetrics: [{ metrics: records.map((r) => ({ name: 'fuzz.hostile', sum: { aggregationTemporality: 1, isMonotonic: true,
+          dataPoints: [{ timeUnixNano: String(r.timeNs), asDouble: 1, attributes: r.attributes }] } })) }] }] };
+      }
+      return { resourceSpans: [{ resource, scopeSpans: [{ spans: records.map((r) => ({
+        traceId: `1${randomBytes(15).toString('hex')}0`, spanId: `1${randomBytes(7).toString('hex')}0`, name: 'fuzz.hostile',
+        startTimeUnixNano: String(r.timeNs), endTimeUnixNano: String(r.timeNs), attributes: r.attributes })) }] }] };
+    }
+
+    it('takes hostile records of all three signals (deep nesting, many attributes, long strings, odd numbers and times): stores exactly those within the limits, long strings truncated, and rejects the rest through partial_success', async () => {
+      const client = new grpc.Client(svc.urls.grpc.replace('http://', ''), grpc.credentials.createInsecure());
+      const seen = { accepted: 0, rejected: 0, refused: 0, truncated: 0, tooDeep: 0, tooMany: 0, badTime: 0 };
+      try {
+        await fc.assert(fc.asyncProperty(
+          fc.constantFrom(...signals), fc.constantFrom<Transport>('http/json', 'grpc', 'http/protobuf'),
+          fc.array(hostileRecord, { minLength: 1, maxLength: 4 }), fc.nat({ max: 9 }),
+          async (signal, transport, hostile, poisonDie) => {
+            const now = nowNs();
+            // Now and then (http/json only: the others are encoded from valid JSON) one value no decoder takes refuses the whole request.
+            const poisoned = transport === 'http/json' && poisonDie === 0;
+            const records = hostile.map((h: HostileRecord, i) => {
+              const session = randomUUID();
+              const attributes = [
+                ...h.attributes,
+                ...Array.from({ length: h.extraAttributes }, (_, k) => ({ key: `k${k}`, value: { intValue: String(k) } })),
+                { key: 'long', value: { stringValue: 'x'.repeat(h.longString) } },
+                { key: 'deep', value: h.deep },
+                { key: 'session.id', value: { stringValue: session } },
+                ...(poisoned && i === 0 ? [{ key: 'poison', value: { intValue: 'not a number' } }] : []),
+              ];
+              const timeNs = timeOf(h.time, now);
+              // The reason the server gives, checked in its order: time, then attribute count, then nesting.
+              const depth = Math.max(...attributes.map((a) => nesting(a.value)), signal === 'logs' ? nesting(h.body) : 0);
+              const reason = timeNs === 0n ? 'timestamp is zero'
+                : timeNs > now + LIMITS.futureSkewSeconds * 1_000_000_000n ? 'timestamp too far in the future'
+                : timeNs < now - LIMITS.ageDays * 86_400_000_000_000n ? 'timestamp older than the accepted age'
+                : attributes.length > LIMITS.attributes ? `${attributes.length} attributes, more than the limit of ${LIMITS.attributes}`
+                : depth > LIMITS.depth ? `attribute nesting deeper than ${LIMITS.depth}`
+                : null;
+              return { session, timeNs, attributes, body: h.body, reason, longString: h.longString };
+            });
+            const json = JSON.stringify(requestOf(signal, records));
+            const body = transport === 'http/json' ? Buffer.from(json) : encodeRequestProtobuf(signal, json);
+            const answer = await send(client, signal, transport, body);
+            const stored = await storedBySession(signal, records.map((r) => r.session));
+            expect(answer.documented, `status ${answer.status}`).to.equal(true);
+
+            if (!answer.accepted) {
+              // Refused whole (a poisoned request, 400): none of it stored.
+              expect(poisoned, `refused with ${answer.status}: ${answer.message}`).to.equal(true);
+              expect(answer.status).to.equal('400');
+              expect([...stored.keys()]).to.deep.equal([]);
+              seen.refused++;
+              return;
+            }
+            expect(poisoned, 'a poisoned request was accepted').to.equal(false);
+            const rejected = records.filter((r) => r.reason !== null);
+            expect(answer.rejected, answer.message).to.equal(rejected.length);
+            for (const r of rejected) expect(answer.message).to.include(r.reason as string);
+            for (const r of records) {
+              const rows = stored.get(r.session) ?? [];
+              if (r.reason !== null) {
+                expect(rows, `rejected (${r.reason}) yet stored`).to.have.length(0);
+                if (/nesting/.test(r.reason)) seen.tooDeep++;
+                else if (/attributes/.test(r.reason)) seen.tooMany++;
+                else seen.badTime++;
+                seen.rejected++;
+                continue;
+              }
+              expect(rows, 'accepted but not stored once').to.have.length(1);
+              const long = rows[0]?.['long'];
+              if (r.longString <= LIMITS.string) expect(long).to.equal('x'.repeat(r.longString));
+              else {
+                expect(long).to.equal('x'.repeat(LIMITS.string) + TRUNCATED);
+                seen.truncated++;
+              }
+              seen.accepted++;
+            }
+          }), {
+          numRuns: Math.max(30, Math.floor(RUNS / 3)),
+          // Each kind at least once, whatever the random cases: right at the limits (kept) and just past them (rejected), a poisoned request.
+          examples: [
+            ['logs', 'http/json', [plainRecord({ deep: levels(LIMITS.depth) }), plainRecord({ extraAttributes: LIMITS.attributes - 3 }),
+              plainRecord({ longString: LIMITS.string }), plainRecord({ body: levels(LIMITS.depth + 1) })], 5],
+            ['metrics', 'grpc', [plainRecord({ deep: levels(LIMITS.depth + 1) }), plainRecord({ extraAttributes: LIMITS.attributes - 2 }),
+              plainRecord({ time: 'zero' })], 5],
+            ['traces', 'http/protobuf', [plainRecord({ longString: LIMITS.string + 1 }), plainRecord({ time: 'far future' }), plainRecord({ time: 'too old' })], 5],
+            ['logs', 'http/json', [plainRecord({})], 0],
+          ],
         });
-        const text = await res.text();
-        expect([200, 400, 413], text).to.include(res.status);
-        if (res.status === 200) {
-          const body = JSON.parse(text) as { partialSuccess?: { rejectedLogRecords: string } };
-          const attrs = req.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes.length;
-          if (attrs > 256) expect(body.partialSuccess?.rejectedLogRecords).to.equal('1');
-        }
-      }), { numRuns: Math.max(20, Math.floor(RUNS / 3)) });
+      } finally {
+        client.close();
+      }
+      console.log(`      hostile records: ${seen.accepted} stored (${seen.truncated} truncated), ${seen.rejected} rejected ` +
+        `(${seen.tooDeep} too deep, ${seen.tooMany} too many attributes, ${seen.badTime} bad time), ${seen.refused} poisoned requests refused`);
+      // The property held for every kind, not vacuously.
+      expect(Object.values(seen).every((n) => n > 0), JSON.stringify(seen)).to.equal(true);
+    });
+
+    /** Byte sequences that are never valid UTF-8 where they stand (each starts a string field here). */
+    const INVALID_UTF8 = [[0xff], [0xfe], [0x80], [0xbf], [0xc0, 0xaf], [0xc1, 0xbf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]];
+    /** Also ones that are invalid only by what follows (cut-off sequences). */
+    const CUT_UTF8 = [[0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xc3], [0xed, 0xbf]];
+    const HOLE = 24;
+    /** `HOLE` bytes that start invalid and go on with invalid, cut-off and random bytes. */
+    const invalidUtf8 = fc.tuple(fc.constantFrom(...INVALID_UTF8),
+      fc.array(fc.oneof(fc.constantFrom(...INVALID_UTF8, ...CUT_UTF8), fc.integer({ min: 0, max: 255 }).map((b) => [b])), { maxLength: HOLE }))
+      .map(([first, rest]) => {
+        const bytes = [...first, ...rest.flat()].slice(0, HOLE);
+        while (bytes.length < HOLE) bytes.push(0x75);
+        return Buffer.from(bytes);
+      });
+    /** Placeholders of HOLE ASCII bytes, overwritten in the encoded request. */
+    const KEY_HOLE = 'K'.repeat(HOLE);
+    const VALUE_HOLE = 'V'.repeat(HOLE);
+    const OUTSIDE_HOLE = 'O'.repeat(HOLE);
+    const overwrite = (buf: Buffer, placeholder: string, bytes: Buffer) => {
+      const at = buf.indexOf(placeholder);
+      expect(at, `placeholder ${placeholder[0]}`).to.be.at.least(0);
+      bytes.copy(buf, at);
+    };
+    /** What a string of these bytes becomes: invalid sequences replaced by U+FFFD, and U+0000 too (no store keeps it). */
+    const decoded = (bytes: Buffer) => bytes.toString('utf8').replaceAll('\u0000', '\uFFFD');
+
+    it('takes invalid UTF-8 inside string fields (protobuf over gRPC and HTTP, and JSON) with documented statuses only, storing what it decoded or nothing', async () => {
+      const client = new grpc.Client(svc.urls.grpc.replace('http://', ''), grpc.credentials.createInsecure());
+      const seen = { accepted: 0, refused: 0 };
+      try {
+        await fc.assert(fc.asyncProperty(
+          fc.constantFrom(...signals), fc.constantFrom<Transport | 'http/json, between tokens'>('grpc', 'http/protobuf', 'http/json', 'http/json, between tokens'),
+          invalidUtf8, invalidUtf8,
+          async (signal, transport, keyBytes, valueBytes) => {
+            const session = randomUUID();
+            const attributes = [{ key: 'session.id', value: { stringValue: session } }, { key: KEY_HOLE, value: { stringValue: VALUE_HOLE } }];
+            const json = JSON.stringify(requestOf(signal, [{ session, timeNs: nowNs(), attributes, body: { stringValue: 'claude_code.user_prompt' } }]));
+            let body: Buffer;
+            let key = keyBytes;
+            let value = valueBytes;
+            if (transport === 'grpc' || transport === 'http/protobuf') {
+              // Length-delimited fields: same-length bytes keep the message well-formed, only the text is broken.
+              body = encodeRequestProtobuf(signal, json);
+            } else {
+              // Inside a JSON string only bytes ≥ 0x80 may go (an ASCII quote or control character would break the JSON itself).
+              const jsonSafe = (b: Buffer) => Buffer.from(b.map((x) => (x < 0x80 ? 0x61 + (x % 26) : x)));
+              key = jsonSafe(keyBytes);
+              value = jsonSafe(valueBytes);
+              body = Buffer.from(transport === 'http/json' ? json : `${json.slice(0, -1)} ${OUTSIDE_HOLE}}`);
+            }
+            if (transport === 'http/json, between tokens') overwrite(body, OUTSIDE_HOLE, keyBytes);
+            else {
+              overwrite(body, KEY_HOLE, key);
+              overwrite(body, VALUE_HOLE, value);
+            }
+            const answer = await send(client, signal, transport === 'http/json, between tokens' ? 'http/json' : transport, body);
+            const rows = (await storedBySession(signal, [session])).get(session) ?? [];
+            expect(answer.documented, `status ${answer.status}`).to.equal(true);
+            if (transport === 'http/json, between tokens') expect(answer.status, 'invalid bytes outside any string are no JSON').to.equal('400');
+            if (!answer.accepted || answer.rejected > 0) {
+              expect(rows, `${answer.status}: ${answer.message}`).to.have.length(0);
+              seen.refused++;
+              return;
+            }
+            expect(rows).to.have.length(1);
+            expect(rows[0]?.[decoded(key)], JSON.stringify(rows[0])).to.equal(decoded(value));
+            seen.accepted++;
+          }), {
+          numRuns: RUNS,
+          examples: [
+            ['logs', 'http/json, between tokens', Buffer.alloc(HOLE, 0xff), Buffer.alloc(HOLE, 0xff)],
+            ['metrics', 'grpc', Buffer.from([0xc0, 0xaf, 0x00, ...Buffer.alloc(HOLE - 3, 0x80)]), Buffer.from([0xed, 0xa0, 0x80, ...Buffer.alloc(HOLE - 3, 0x41)])],
+            ['traces', 'http/json', Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80, ...Buffer.alloc(HOLE - 5, 0xe2)]), Buffer.alloc(HOLE, 0xfe)],
+          ],
+        });
+      } finally {
+        client.close();
+      }
+      expect(seen.accepted, 'some requests accepted: the check can see a write').to.be.above(0);
+      expect(seen.refused, 'the requests broken between JSON tokens refused').to.be.above(0);
     });
 
     it('answers random gRPC payloads with documented codes only, and stores nothing for what it refused', async () => {

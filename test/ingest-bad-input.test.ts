@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import http2 from 'node:http2';
 import { deflateSync, gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
+import { encodeRequestProtobuf } from '../src/otlp/encode-request.js';
 import { protoRoot } from '../src/otlp/proto.js';
 import { type TestService, startTestService } from './support/service.js';
 
@@ -144,10 +146,114 @@ describe('ingest: bad input', function () {
       expect((await call(mismatch, otherTenantToken)).code).to.equal(grpc.status.PERMISSION_DENIED);
       expect(await storedFor(session)).to.equal(0);
     });
-    it('answers a message over the size limit with RESOURCE_EXHAUSTED', async () => {
+    it('answers a message over the size limit with RESOURCE_EXHAUSTED and the error table\'s message', async () => {
       const r = await call(Buffer.alloc(300 * 1024, 0x20), token);
       expect(r.code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
+      expect(r.details).to.equal(`message larger than ${256 * 1024} bytes`);
     });
+    describe('compressed messages (grpc-encoding gzip)', () => {
+      const path = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+      /** A logs request of one prompt event in `session`; `pad` bytes of one attribute make it compress well. */
+      const request = (session: string, pad = 0) => encodeRequestProtobuf('logs', JSON.stringify(logsJson(session, {
+        attributes: [{ key: 'session.id', value: { stringValue: session } }, { key: 'pad', value: { stringValue: 'x'.repeat(pad) } }],
+      })));
+      /** A gRPC message frame: the compressed flag, the length, the bytes. */
+      const frame = (bytes: Buffer, compressed: boolean) => {
+        const head = Buffer.alloc(5);
+        head.writeUInt8(compressed ? 1 : 0, 0);
+        head.writeUInt32BE(bytes.length, 1);
+        return Buffer.concat([head, bytes]);
+      };
+      /** One call over node:http2, so the frame is sent exactly as given; its status, message and google.rpc.Status details. */
+      type RpcStatus = { code: number; message: string; details?: { type_url?: string }[] };
+      const rawCall = (body: Buffer) => new Promise<{ code: number; details: string; status: RpcStatus | null }>((resolve, reject) => {
+        const session = http2.connect(svc.urls.grpc);
+        session.on('error', reject);
+        const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', 'grpc-encoding': 'gzip',
+          authorization: `Bearer ${token}` });
+        const fields: http2.IncomingHttpHeaders = {};
+        let failure: Error | null = null;
+        stream.on('response', (h) => Object.assign(fields, h));
+        stream.on('trailers', (t) => Object.assign(fields, t));
+        stream.on('error', (e) => (failure = e));
+        stream.resume();
+        stream.on('close', () => {
+          session.close();
+          if (fields['grpc-status'] === undefined) return reject(failure ?? new Error('no grpc-status'));
+          const bin = fields['grpc-status-details-bin'];
+          resolve({
+            code: Number(fields['grpc-status']),
+            details: decodeURIComponent(String(fields['grpc-message'] ?? '')),
+            status: typeof bin === 'string' ? Status.toObject(Status.decode(Buffer.from(bin, 'base64'))) as RpcStatus : null,
+          });
+        });
+        stream.end(body);
+      });
+
+      it('accepts a gzip-compressed message and stores it (the check below can see a write)', async () => {
+        const session = randomUUID();
+        const r = await rawCall(frame(gzipSync(request(session)), true));
+        expect(r.code, r.details).to.equal(grpc.status.OK);
+        expect(await storedFor(session)).to.equal(1);
+      });
+
+      const corrupt: { name: string; bytes: (session: string) => Buffer }[] = [
+        // The gzip of a request that would be stored, with its CRC-32 trailer broken: only the check catches it.
+        { name: 'a broken CRC', bytes: (s) => {
+          const gz = gzipSync(request(s));
+          gz.writeUInt32LE(gz.readUInt32LE(gz.length - 8) ^ 0xffffffff, gz.length - 8);
+          return gz;
+        } },
+        { name: 'a cut-off stream', bytes: (s) => gzipSync(request(s)).subarray(0, 30) },
+        { name: 'bytes that are no gzip', bytes: (s) => request(s) },
+      ];
+      for (const c of corrupt) {
+        it(`answers a message whose gzip has ${c.name} with INVALID_ARGUMENT from the error table, not grpc-js's INTERNAL, and stores nothing`, async () => {
+          const session = randomUUID();
+          const r = await rawCall(frame(c.bytes(session), true));
+          expect(r.code, r.details).to.equal(grpc.status.INVALID_ARGUMENT);
+          expect(r.details).to.match(/corrupt compressed message/).and.match(/decompress/);
+          expect(r.status?.code).to.equal(grpc.status.INVALID_ARGUMENT);
+          expect(r.status?.message).to.equal(r.details);
+          expect(await storedFor(session)).to.equal(0);
+        });
+      }
+
+      it('answers a gzip bomb from a compressing grpc-js client with RESOURCE_EXHAUSTED (no RetryInfo), and stores nothing', async () => {
+        const session = randomUUID();
+        // 1 MiB of request in about 1 KiB of gzip: past MAX_REQUEST_BYTES (256 KiB here) only once inflated.
+        const bytes = request(session, 1024 * 1024);
+        expect(gzipSync(bytes).length).to.be.below(256 * 1024);
+        const compressing = new grpc.Client(svc.urls.grpc.replace('http://', ''), grpc.credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 });
+        try {
+          const err = await new Promise<grpc.ServiceError | null>((resolve) => {
+            const md = new grpc.Metadata();
+            md.set('authorization', `Bearer ${token}`);
+            compressing.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, bytes, md, (e) => resolve(e));
+          });
+          expect(err?.code, err?.details).to.equal(grpc.status.RESOURCE_EXHAUSTED);
+          expect(err?.details).to.equal(`message decompresses to more than ${256 * 1024} bytes`);
+          const bin = err?.metadata.get('grpc-status-details-bin')[0];
+          expect(Buffer.isBuffer(bin), 'google.rpc.Status details').to.equal(true);
+          const status = Status.toObject(Status.decode(bin as Buffer)) as RpcStatus;
+          expect(status.code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
+          expect((status.details ?? []).map((d) => d.type_url)).to.not.include('type.googleapis.com/google.rpc.RetryInfo');
+          // The same request, small enough, goes through the same compressing client.
+          const small = randomUUID();
+          const ok = await new Promise<grpc.ServiceError | null>((resolve) => {
+            const md = new grpc.Metadata();
+            md.set('authorization', `Bearer ${token}`);
+            compressing.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, request(small, 1000), md, (e) => resolve(e));
+          });
+          expect(ok).to.equal(null);
+          expect(await storedFor(small)).to.equal(1);
+        } finally {
+          compressing.close();
+        }
+        expect(await storedFor(session)).to.equal(0);
+      });
+    });
+
     it('serves grpc.health.v1', async () => {
       const Check = protoRoot.lookupType('grpc.health.v1.HealthCheckRequest');
       const Resp = protoRoot.lookupType('grpc.health.v1.HealthCheckResponse');

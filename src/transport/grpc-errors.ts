@@ -27,3 +27,22 @@ export function toGrpcError(e: unknown): ServiceError {
 }
 
 export { GrpcStatus };
+
+/**
+ * What grpc-js answers by itself, before any handler runs, as an error of the table: a message
+ * that does not decompress with its grpc-encoding (grpc-js says INTERNAL) is the client's fault,
+ * INVALID_ARGUMENT like corrupt Content-Encoding on HTTP; a message over the size limit, as sent
+ * or once decompressed, is payload_too_large. null for any other status (passed on as it is).
+ */
+export function fromGrpcJsStatus(code: GrpcStatus, details: string, maxRequestBytes: number): IngestError | null {
+  if (code === GrpcStatus.INTERNAL && /decompress/i.test(details)) {
+    return new IngestError('invalid_argument', 'corrupt compressed message: it does not decompress with the grpc-encoding it was sent with');
+  }
+  if (code === GrpcStatus.RESOURCE_EXHAUSTED && /decompresses to/i.test(details)) {
+    return new IngestError('payload_too_large', `message decompresses to more than ${maxRequestBytes} bytes`);
+  }
+  if (code === GrpcStatus.RESOURCE_EXHAUSTED && /larger than max/i.test(details)) {
+    return new IngestError('payload_too_large', `message larger than ${maxRequestBytes} bytes`);
+  }
+  return null;
+}

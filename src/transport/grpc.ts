@@ -39,11 +39,20 @@ export interface RunningGrpc {
 /**
  * The OTLP gRPC server. Requests arrive as raw bytes (identity deserializer)
  * and are decoded inside the handler, so garbage gets INVALID_ARGUMENT with a
- * message rather than grpc-js's generic INTERNAL.
+ * message rather than grpc-js's generic INTERNAL. What grpc-js refuses itself,
+ * before the handler (messages too large, as sent or decompressed, or that do not
+ * decompress), the admission interceptor maps to the error table and logs.
  */
 export async function startGrpcServer(deps: GrpcDeps): Promise<RunningGrpc> {
   const { config } = deps;
-  const admission = admissionInterceptor(deps.inflight, config.RETRY_AFTER_SECONDS, (path) => Object.values(services).some((s) => path.startsWith(`/${s}/`)));
+  const admission = admissionInterceptor({
+    inflight: deps.inflight,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+    maxRequestBytes: config.MAX_REQUEST_BYTES,
+    signalOf: (path) => (Object.keys(services) as Signal[]).find((s) => path.startsWith(`/${services[s]}/`)),
+  });
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.MAX_REQUEST_BYTES,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
