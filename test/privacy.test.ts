@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { type FakeAnthropic, startFakeAnthropic } from '../scripts/fake-anthropic.js';
+import { type FakeAnthropic, type Turn, startFakeAnthropic } from '../scripts/fake-anthropic.js';
 import { hashValue } from '../src/ingest/privacy.js';
 import { runClaudeCode } from './support/claude-code.js';
 import { sendLogs, sendMetrics, sendSpans } from './support/otel.js';
@@ -8,8 +10,10 @@ import { type TestService, startTestService } from './support/service.js';
 
 /**
  * The per-tenant privacy policy applies before anything is stored: with real
- * Claude Code sending its prompts (OTEL_LOG_USER_PROMPTS=1), a dropped prompt
- * appears nowhere in the database.
+ * Claude Code sending its prompts (OTEL_LOG_USER_PROMPTS=1), assistant responses,
+ * tool details and content and raw API bodies, dropped text (the prompt, the fake
+ * API's answers, the Write and Bash tool input) appears nowhere in the database.
+ * The policy can be set by the API and by `ai-usage tenants set-policy`.
  */
 describe('privacy policy', function () {
   this.timeout(120_000);
@@ -46,15 +50,48 @@ describe('privacy policy', function () {
     return (await res.json()) as { policy: Record<string, string> };
   };
 
-  async function claudeSession(tenant: string, secret: string) {
+  /**
+   * What the fake Anthropic API answers in one session, each piece marked with `tag` so it can be searched
+   * for: assistant text (before a tool call and the final answer), a Write of a file (path and content) and
+   * a Bash command (whose output repeats it). The default script's text is the same in every session.
+   */
+  const taggedScript = (tag: string): Turn[] => [
+    {
+      type: 'tool_use', name: 'Write', preamble: `I will write the ${tag}-preamble note.`,
+      input: (ctx) => ({ file_path: `${ctx.cwd ?? '.'}/note-${tag}-path.txt`, content: `remember ${tag}-file-content\n` }),
+    },
+    { type: 'tool_use', name: 'Bash', preamble: 'Now I will print it.', input: { command: `echo ${tag}-bash-command`, description: 'Print a word' } },
+    { type: 'text', text: `Done, ${tag}-assistant-response.` },
+  ];
+  /** The marked texts of a taggedScript session, by what they are. */
+  const taggedTexts = (tag: string) => ({
+    'assistant response': `${tag}-assistant-response`,
+    'assistant text before a tool call': `${tag}-preamble`,
+    'Write file content (tool input)': `${tag}-file-content`,
+    'Write file path (tool input)': `${tag}-path`,
+    'Bash command (tool input and output)': `${tag}-bash-command`,
+  });
+  /** Everything Claude Code can log: prompts, assistant responses, tool details and content, raw API bodies. */
+  const logEverything = {
+    OTEL_LOG_ASSISTANT_RESPONSES: '1', OTEL_LOG_TOOL_DETAILS: '1', OTEL_LOG_TOOL_CONTENT: '1', OTEL_LOG_RAW_API_BODIES: '1',
+  };
+
+  async function claudeSession(tenant: string, secret: string, opts: { tag?: string } = {}) {
     const ingest = await svc.token(tenant, 'ingest');
-    const run = await runClaudeCode({
-      prompt: `Create hello.py and commit it. Codeword: ${secret}`,
-      anthropicUrl: fake.url,
-      otlp: { protocol: 'grpc', endpoint: svc.urls.grpc, headers: `Authorization=Bearer ${ingest}`, logUserPrompts: true, traces: true,
-        resourceAttributes: 'enduser.id=carol@example.com' },
-    });
-    expect(run.exitCode, run.stderr).to.equal(0);
+    const api = opts.tag === undefined ? fake : await startFakeAnthropic({ script: taggedScript(opts.tag) });
+    try {
+      const run = await runClaudeCode({
+        prompt: `Create hello.py and commit it. Codeword: ${secret}`,
+        anthropicUrl: api.url,
+        otlp: { protocol: 'grpc', endpoint: svc.urls.grpc, headers: `Authorization=Bearer ${ingest}`, logUserPrompts: true, traces: true,
+          resourceAttributes: 'enduser.id=carol@example.com' },
+        ...(opts.tag === undefined ? {} : { extraEnv: logEverything }),
+      });
+      expect(run.exitCode, run.stderr).to.equal(0);
+      if (opts.tag !== undefined) expect(api.requests.filter((r) => r.kind === 'main').map((r) => r.turn)).to.deep.equal([0, 1, 2]);
+    } finally {
+      if (api !== fake) await api.close();
+    }
   }
 
   it('keeps prompts by default (the control: the text does reach the database)', async () => {
@@ -63,13 +100,26 @@ describe('privacy policy', function () {
     expect(await occurrences(secret)).to.include('public.events');
   });
 
+  it('keeps assistant responses and tool input by default (the control: Claude Code sends them and they are stored)', async () => {
+    const tag = `keepall-${randomUUID().slice(0, 8)}`;
+    await claudeSession('privacy-keep-all', `keep-${randomUUID()}`, { tag });
+    for (const [what, text] of Object.entries(taggedTexts(tag))) {
+      expect(await occurrences(text), `${what} (${text})`).to.not.deep.equal([]);
+    }
+  });
+
   it('drops prompts, responses and tool details under drop: the text appears nowhere in the database', async () => {
     const admin = await svc.token('privacy-drop', 'admin');
     const view = await setPolicy(admin, { prompts: 'drop', responses: 'drop', toolDetails: 'drop' });
     expect(view.policy).to.include({ prompts: 'drop', responses: 'drop', toolDetails: 'drop', emails: 'keep' });
     const secret = `drop-${randomUUID()}`;
-    await claudeSession('privacy-drop', secret);
+    const tag = `dropall-${randomUUID().slice(0, 8)}`;
+    await claudeSession('privacy-drop', secret, { tag });
     expect(await occurrences(secret)).to.deep.equal([]);
+    // The fake API's answers: its assistant text, and what its Write and Bash calls carried.
+    for (const [what, text] of Object.entries(taggedTexts(tag))) {
+      expect(await occurrences(text), `${what} (${text})`).to.deep.equal([]);
+    }
     // The usage itself is still counted.
     const prompts = await svc.sql<{ n: string }>(`SELECT count(*) AS n FROM events WHERE tenant_id = 'privacy-drop' AND name = 'user_prompt'`);
     expect(Number(prompts[0]?.n)).to.equal(1);
@@ -149,5 +199,96 @@ describe('privacy policy', function () {
     expect((await put(read, { prompts: 'drop' })).status).to.equal(403);
     const tenant = (await (await fetch(`${svc.urls.api}/api/v1/tenant`, { headers: { authorization: `Bearer ${read}` } })).json()) as { policy: unknown };
     expect(tenant.policy).to.deep.equal({ prompts: 'keep', responses: 'keep', toolDetails: 'keep', emails: 'keep' });
+  });
+
+  describe('ai-usage tenants set-policy', () => {
+    /** The CLI as its own process, on the service's database. */
+    const cli = async (...args: string[]) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: svc.databaseUrl, LOG_LEVEL: 'warn' };
+      delete env['MONGODB_URL'];
+      try {
+        const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env });
+        return { code: 0, stdout, stderr };
+      } catch (e) {
+        const err = e as { code: number; stdout: string; stderr: string };
+        return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+      }
+    };
+    const tenantOf = async (read: string) =>
+      (await (await fetch(`${svc.urls.api}/api/v1/tenant`, { headers: { authorization: `Bearer ${read}` } })).json()) as { policy: Record<string, string>; retentionDays: number };
+    /** Sends one prompt; waits out the token cache first, so the service has read the tenant's policy again. */
+    const sendPrompt = async (ingest: string, prompt: string, email: string) => {
+      await new Promise((r) => setTimeout(r, svc.config.TOKEN_CACHE_TTL_MS + 100));
+      const session = randomUUID();
+      const r = await sendLogs('http/json', svc.urls, ingest, { 'service.name': 'claude-code' }, [
+        { body: 'claude_code.user_prompt', attributes: { 'session.id': session, 'event.name': 'user_prompt', 'user.email': email, prompt } },
+      ]);
+      expect(r, String(r.error)).to.deep.equal({ ok: true });
+      const rows = await svc.sql<{ n: string }>('SELECT count(*) AS n FROM events WHERE session_id = $1', [session]);
+      expect(Number(rows[0]?.n), 'the prompt event itself is stored').to.equal(1);
+    };
+
+    it('sets the policy (--json), which the service stores, shows and applies to new records', async () => {
+      const read = await svc.token('privacy-cli', 'read');
+      const ingest = await svc.token('privacy-cli', 'ingest');
+      // Before: the default policy, and a prompt is stored as sent.
+      const keptBefore = `cli-kept-${randomUUID()}`;
+      await sendPrompt(ingest, keptBefore, 'gus@example.com');
+      expect(await occurrences(keptBefore)).to.include('public.events');
+
+      const set = await cli('tenants', 'set-policy', 'privacy-cli', '--prompts', 'drop', '--responses', 'drop', '--tool-details', 'drop',
+        '--emails', 'hash', '--retention-days', '12', '--json');
+      expect(set.code, set.stderr).to.equal(0);
+      expect(JSON.parse(set.stdout)).to.deep.include({
+        id: 'privacy-cli', retentionDays: 12, policy: { prompts: 'drop', responses: 'drop', toolDetails: 'drop', emails: 'hash' },
+      });
+      // Stored: the API reads it back.
+      expect(await tenantOf(read)).to.deep.include({ retentionDays: 12, policy: { prompts: 'drop', responses: 'drop', toolDetails: 'drop', emails: 'hash' } });
+      // Applied: a new prompt and email do not reach the database.
+      const dropped = `cli-dropped-${randomUUID()}`;
+      const email = `hal.${randomUUID().slice(0, 8)}@example.com`;
+      await sendPrompt(ingest, dropped, email);
+      expect(await occurrences(dropped)).to.deep.equal([]);
+      expect(await occurrences(email)).to.deep.equal([]);
+
+      // A partial change keeps the other fields; prompts are stored again from then on.
+      const back = await cli('tenants', 'set-policy', 'privacy-cli', '--prompts', 'keep', '--json');
+      expect(back.code, back.stderr).to.equal(0);
+      expect(JSON.parse(back.stdout)).to.deep.include({ retentionDays: 12, policy: { prompts: 'keep', responses: 'drop', toolDetails: 'drop', emails: 'hash' } });
+      const keptAfter = `cli-kept-${randomUUID()}`;
+      await sendPrompt(ingest, keptAfter, email);
+      expect(await occurrences(keptAfter)).to.include('public.events');
+      expect(await occurrences(email)).to.deep.equal([]);
+
+      // Without --json: one line naming every field.
+      const text = await cli('tenants', 'set-policy', 'privacy-cli', '--retention-days', '30');
+      expect(text.code, text.stderr).to.equal(0);
+      expect(text.stdout).to.match(/^privacy-cli: prompts keep, responses drop, tool details drop, emails hash, retention 30 days\n/);
+      expect((await tenantOf(read)).retentionDays).to.equal(30);
+    });
+
+    it('refuses bad values with an error on stderr and a non-zero exit, changing nothing', async () => {
+      const read = await svc.token('privacy-cli-bad', 'read');
+      const before = await tenantOf(read);
+      for (const [args, message] of [
+        [['--prompts', 'shred'], /prompts must be one of keep, hash, drop/],
+        [['--responses', 'hash'], /responses must be one of keep, drop/],
+        [['--tool-details', 'maybe'], /toolDetails must be one of keep, drop/],
+        [['--emails', 'drop'], /emails must be one of keep, hash/],
+        [['--retention-days', '0'], /retention days must be an integer from 1 to 3650/],
+        [['--retention-days', '3651'], /retention days must be an integer from 1 to 3650/],
+        [['--retention-days', 'soon'], /retention days must be an integer from 1 to 3650/],
+        [['--prompts', 'drop', '--retention-days', '2.5'], /retention days must be an integer from 1 to 3650/],
+      ] as const) {
+        const r = await cli('tenants', 'set-policy', 'privacy-cli-bad', ...args, '--json');
+        expect(r.code, args.join(' ')).to.not.equal(0);
+        expect(r.stderr, args.join(' ')).to.match(/^error: /).and.match(message);
+        expect(r.stdout, args.join(' ')).to.equal('');
+      }
+      const missing = await cli('tenants', 'set-policy', 'no-such-tenant', '--prompts', 'drop', '--json');
+      expect(missing.code).to.not.equal(0);
+      expect(missing.stderr).to.equal('error: no tenant "no-such-tenant"\n');
+      expect(await tenantOf(read)).to.deep.equal(before);
+    });
   });
 });
