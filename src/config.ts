@@ -1,4 +1,52 @@
+import { createRequire } from 'node:module';
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+
+/** Agenda's own reader of durations ("1 hour", "30 minutes"); CommonJS without types. */
+const humanInterval = createRequire(import.meta.url)('human-interval') as (text: string) => number | undefined;
+
+/**
+ * What Agenda makes of a repeat interval, read as it reads one (agenda/dist/utils/nextRunAt.js):
+ * a number is milliseconds; a text human-interval reads is a duration (it wins over cron);
+ * anything else must be a cron expression. Agenda does not check when a job is scheduled: a
+ * value it cannot read fails every computation of the next run, and the job never runs.
+ */
+type Repeat = { kind: 'duration'; ms: number } | { kind: 'cron' } | { kind: 'unreadable'; why: string };
+
+function readRepeat(value: string): Repeat {
+  if (value.trim() !== '' && Number.isFinite(Number(value))) return { kind: 'duration', ms: Number(value) };
+  const ms = humanInterval(value);
+  if (typeof ms === 'number' && !Number.isNaN(ms)) return { kind: 'duration', ms };
+  try {
+    CronExpressionParser.parse(value, { tz: 'UTC' }).next();
+    return { kind: 'cron' };
+  } catch (e) {
+    return { kind: 'unreadable', why: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** PIPELINE_INTERVAL: a duration longer than 0 (0 or less would run the job in a loop), or a cron expression. */
+export function intervalProblem(value: string): string | null {
+  const r = readRepeat(value);
+  if (r.kind === 'cron') return null;
+  if (r.kind === 'duration') return r.ms > 0 ? null : `"${value}" is read as ${r.ms} ms; use a duration longer than 0 such as "1 hour" or "30 minutes"`;
+  return `"${value}" is neither a duration ("1 hour", "30 minutes") nor a cron expression ("0 * * * *"): ${r.why}`;
+}
+
+/** PIPELINE_DAILY_CRON: a cron expression that Agenda does not take for a duration ("@weekly" would be every 7 days from start). */
+export function cronProblem(value: string): string | null {
+  const r = readRepeat(value);
+  if (r.kind === 'cron') return null;
+  if (r.kind === 'duration') {
+    return `"${value}" is read by the scheduler as a duration of ${r.ms} ms, not a time of day; write a cron expression such as "15 0 * * *"`;
+  }
+  return `"${value}" is not a cron expression (minute hour day-of-month month day-of-week, e.g. "15 0 * * *"): ${r.why}`;
+}
+
+const checked = (problem: (v: string) => string | null) => (value: string, ctx: z.RefinementCtx<string>) => {
+  const message = problem(value);
+  if (message !== null) ctx.addIssue({ code: 'custom', message });
+};
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -58,8 +106,10 @@ export const configSchema = z
 
     RETENTION_DAYS: positiveInt(90),
     PIPELINE_ENABLED: bool(true),
-    PIPELINE_INTERVAL: z.string().min(1).default('1 hour'),
-    PIPELINE_DAILY_CRON: z.string().min(1).default('15 0 * * *'),
+    /** How often the refresh job runs: a duration Agenda reads ("1 hour") or a cron expression. */
+    PIPELINE_INTERVAL: z.string().min(1).superRefine(checked(intervalProblem)).default('1 hour'),
+    /** When the finalize job runs, a cron expression in UTC. */
+    PIPELINE_DAILY_CRON: z.string().min(1).superRefine(checked(cronProblem)).default('15 0 * * *'),
     PIPELINE_CATCHUP_DAYS: z.coerce.number().int().min(0).max(60).default(3),
 
     GRPC_MAX_CONNECTION_AGE_MS: positiveInt(5 * 60 * 1000),
