@@ -4,7 +4,7 @@ import { startApiServer } from './api/server.js';
 import { publicEndpoints } from './api/connect-routes.js';
 import { Authenticator } from './ingest/auth.js';
 import { createExporter } from './ingest/export.js';
-import { firstStart, firstStartBanner } from './ingest/first-start.js';
+import { type FirstStart, firstStart, firstStartBanner } from './ingest/first-start.js';
 import { InflightBudget } from './ingest/inflight.js';
 import { createOpsMetrics } from './ops/metrics.js';
 import { type PipelineScheduler, startPipelineScheduler } from './pipeline/scheduler.js';
@@ -18,6 +18,8 @@ import { grpcCredentials, loadTls } from './transport/tls.js';
 export interface RunningService {
   ports: { grpc: number; http: number; api: number };
   store: Store;
+  /** On the very first start (no tenant at all): tenant `default` and its tokens, also printed once; else null. */
+  firstStart: FirstStart | null;
   /** Graceful stop: servers stop accepting and finish what is in flight, then the store closes. */
   stop(): Promise<void>;
 }
@@ -68,6 +70,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
   return {
     ports: { grpc: grpc.port, http: http.port, api: api.port },
     store,
+    firstStart: first,
     stop: async () => {
       // SHUTDOWN_TIMEOUT_MS bounds the whole stop: requests and jobs get it less a slice for closing the store.
       const drainMs = Math.max(0, config.SHUTDOWN_TIMEOUT_MS - Math.min(1000, config.SHUTDOWN_TIMEOUT_MS / 5));

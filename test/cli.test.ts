@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { sendLogs } from './support/otel.js';
 import { freePort, tempDataDir } from './support/postgres.js';
+import { eventually } from './support/usage.js';
 
 const run = promisify(execFile);
 const tsx = ['--import', 'tsx'];
@@ -219,5 +220,117 @@ describe('first start and the ai-usage CLI', function () {
     expect(refused.stderr).to.include(`error: cannot recompute ${dayBefore(3)}`);
     expect(refused.stderr).to.include(`the first day that can be recomputed is ${dayBefore(1)}`);
     expect((await cli('pipeline', 'run', '--tenant', 'brief', '--from', dayBefore(1), '--to', day)).stdout).to.match(/^recomputed 2 day\(s\) for brief in \d+ ms\n$/);
+  });
+});
+
+/**
+ * `ai-usage serve --json` on a DATA_DIR of its own (so its first start is its own): one JSON
+ * document on stdout once it listens, with the ports and, on the first start only, the tenant
+ * and both tokens; logs go to stderr.
+ */
+describe('ai-usage serve --json', function () {
+  this.timeout(120_000);
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let server: ChildProcess | null = null;
+
+  before(async () => {
+    dataDir = await tempDataDir('serve-json');
+    env = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      EMBEDDED_PG_PORT: String(await freePort()),
+      OTLP_GRPC_PORT: String(await freePort()),
+      OTLP_HTTP_PORT: String(await freePort()),
+      API_PORT: String(await freePort()),
+      BIND_HOST: '127.0.0.1',
+      PIPELINE_ENABLED: 'false',
+      LOG_LEVEL: 'info',
+    };
+  });
+  after(async () => {
+    await stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** Starts `serve --json` and resolves with its stdout once that holds a whole JSON document. */
+  async function serveJson(): Promise<{ info: Record<string, unknown>; stdout: () => string; stderr: () => string }> {
+    const child = spawn(process.execPath, [...tsx, 'src/cli/main.ts', 'serve', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = child;
+    let out = '';
+    let err = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      try {
+        return { info: JSON.parse(out) as Record<string, unknown>, stdout: () => out, stderr: () => err };
+      } catch {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve --json printed no JSON:\nstdout: ${out}\nstderr: ${err}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+  async function stop(): Promise<number | null> {
+    const child = server;
+    server = null;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    child.kill('SIGTERM');
+    return new Promise((r) => child.on('exit', (code) => r(code)));
+  }
+
+  it('prints the ports and the first-start tenant and tokens as JSON, and only JSON, on stdout', async () => {
+    const first = await serveJson();
+    const info = first.info;
+    expect(Object.keys(info).sort()).to.deep.equal(['endpoints', 'firstStart', 'ports', 'store']);
+    expect(info['ports']).to.deep.equal({ grpc: Number(env['OTLP_GRPC_PORT']), http: Number(env['OTLP_HTTP_PORT']), api: Number(env['API_PORT']) });
+    expect(info['store']).to.equal('postgres');
+    expect(info['endpoints']).to.deep.equal({
+      grpc: `http://localhost:${env['OTLP_GRPC_PORT']}`,
+      http: `http://localhost:${env['OTLP_HTTP_PORT']}`,
+      dashboard: `http://localhost:${env['API_PORT']}/`,
+    });
+    const fs = info['firstStart'] as { tenant: string; ingest: Record<string, string>; read: Record<string, string> };
+    expect(fs.tenant).to.equal('default');
+    expect(fs.ingest).to.include({ tenant: 'default', scope: 'ingest' });
+    expect(fs.read).to.include({ tenant: 'default', scope: 'read' });
+    expect(fs.ingest['token']).to.match(/^aiu_[A-Za-z0-9_-]{43}$/);
+    expect(fs.read['token']).to.match(/^aiu_[A-Za-z0-9_-]{43}$/);
+    expect(fs.read['token']).to.not.equal(fs.ingest['token']);
+    // No banner and no log lines on stdout: the whole of it is the one document.
+    expect(first.stdout()).to.not.match(/first start|"level"/);
+    // The logs went to stderr (a pipe of their own, so they may arrive after the document).
+    await eventually(async () => expect(first.stderr()).to.match(/listening/));
+    expect(first.stderr()).to.not.include(fs.read['token']);
+
+    // Both printed tokens are live: the read token reads the tenant, the ingest token sends.
+    const whoami = await fetch(`http://127.0.0.1:${env['API_PORT']}/api/v1/whoami`, { headers: { authorization: `Bearer ${fs.read['token']}` } });
+    expect(whoami.status).to.equal(200);
+    expect(await whoami.json()).to.include({ tenant: 'default', scope: 'read', tokenId: fs.read['id'] });
+    const sent = await fetch(`http://127.0.0.1:${env['OTLP_HTTP_PORT']}/v1/logs`, {
+      method: 'POST', body: '{}', headers: { 'content-type': 'application/json', authorization: `Bearer ${fs.ingest['token']}` },
+    });
+    expect(sent.status).to.equal(200);
+    expect(await stop()).to.equal(0);
+
+    // A later start creates nothing and says so.
+    const second = await serveJson();
+    expect(second.info['firstStart']).to.equal(null);
+    expect(second.info['ports']).to.deep.equal(info['ports']);
+    expect(second.stdout()).to.not.include('aiu_');
+    expect(await stop()).to.equal(0);
+  });
+
+  it('stops before starting anything on a pipeline schedule Agenda could not run, naming the variable', async () => {
+    for (const [key, value] of [['PIPELINE_INTERVAL', 'soon'], ['PIPELINE_DAILY_CRON', '1 day']] as const) {
+      // A serve that did start would not exit: the timeout ends it, and the exit check fails.
+      const r = await run(process.execPath, [...tsx, 'src/cli/main.ts', 'serve', '--json'], { env: { ...env, [key]: value }, timeout: 60_000 }).then(
+        () => ({ code: 0, stdout: '', stderr: '' }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+      expect(r.code, key).to.not.equal(0);
+      expect(r.stdout, key).to.equal('');
+      expect(r.stderr, key).to.include(`${key}: "${value}"`);
+    }
   });
 });

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig } from '../config.js';
-import { createLogger } from '../log.js';
-import { startService } from '../service.js';
+import { ConfigError } from '../config.js';
 import { CliError } from './output.js';
 import { registerPipelineCommands } from './pipeline-commands.js';
+import { registerServeCommand } from './serve-command.js';
 import { registerSetupCommands } from './setup-commands.js';
 import { registerTenantCommands } from './tenant-commands.js';
 import { registerTokenCommands } from './token-commands.js';
@@ -14,19 +13,7 @@ const program = new Command('ai-usage')
   .showHelpAfterError()
   .exitOverride();
 
-program
-  .command('serve')
-  .description('run the receiver (the same as npm start)')
-  .action(async () => {
-    const config = loadConfig();
-    const logger = createLogger(config.LOG_LEVEL);
-    const service = await startService(config, logger);
-    const stop = () => void service.stop().then(() => process.exit(0), () => process.exit(1));
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    await new Promise(() => {});
-  });
-
+registerServeCommand(program);
 registerTenantCommands(program);
 registerTokenCommands(program);
 registerPipelineCommands(program);
