@@ -154,6 +154,23 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
           await fresh.dispose();
         }
       });
+
+      it('maintain() readies the coming days: idempotent, safe from several stores at once, and writes of those days go through', async () => {
+        const t = await tenant();
+        const other = await fixture.open();
+        try {
+          // As a process weeks into its run: days no migrate() prepared.
+          const later = new Date(Date.now() + 40 * 86_400_000);
+          await Promise.all([store.maintain(later), other.maintain(later), store.maintain(later)]);
+          await other.maintain(later);
+          await store.maintain();
+          const batch = batchFor(t, new Date(later.getTime() + 3 * 86_400_000).toISOString(), 'ahead');
+          await other.writeBatch(t, batch);
+          expect(await fixture.inspect.storedIds(t)).to.deep.equal(idsOf(batch));
+        } finally {
+          await other.close();
+        }
+      });
     });
 
     describe('writeBatch', () => {

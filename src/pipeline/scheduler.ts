@@ -20,6 +20,12 @@ export interface SchedulerDeps {
   metrics: OpsMetrics;
   /** Agenda's timings, and the retention job's cron (UTC); the defaults are for production, tests shorten them. */
   timing?: { lockLifetimeMs?: number; processEveryMs?: number; retentionCron?: string };
+  /**
+   * The clock the jobs judge days by (which days to compute, retention, the store's days
+   * ahead); Date.now by default. Tests move it to see what a process weeks into its run does.
+   * Agenda's own timing (when jobs run) does not read it.
+   */
+  now?: () => number;
 }
 
 const REFRESH = 'pipeline:refresh-today';
@@ -52,6 +58,10 @@ async function keepingJobLocked<T>(job: Job, lockLifetimeMs: number, work: () =>
  * - refresh: every PIPELINE_INTERVAL, yesterday and today of each tenant (its time zone);
  * - finalize: PIPELINE_DAILY_CRON (UTC), yesterday and the PIPELINE_CATCHUP_DAYS before it, for late data;
  * - retention: daily, raw records of the days past each tenant's retention (rollups stay).
+ * Refresh and finalize first run the store's upkeep for the coming days (Store.maintain:
+ * PostgreSQL's day partitions ahead of today), so a process running for weeks keeps them
+ * ahead and ingest never has to create one. A failed upkeep is logged and counted; the days
+ * are computed anyway, and the next run tries again.
  */
 export async function startPipelineScheduler(deps: SchedulerDeps): Promise<PipelineScheduler> {
   const { store, config, logger, metrics } = deps;
@@ -63,11 +73,23 @@ export async function startPipelineScheduler(deps: SchedulerDeps): Promise<Pipel
     name: 'ai-usage-receiver',
   });
 
+  const now = deps.now ?? Date.now;
+
+  const maintain = async (job: Job) => {
+    try {
+      await keepingJobLocked(job, lockLifetimeMs, () => store.maintain(new Date(now())));
+    } catch (e) {
+      metrics.pipelineFailures.inc({ job: job.attrs.name });
+      logger.error({ err: e, job: job.attrs.name }, 'store upkeep failed');
+    }
+  };
+
   const computeDays = async (job: Job, which: ScheduledJob) => {
-    for (const { tenant, day } of scheduledRuns(which, await store.listTenants(), Date.now(), config.PIPELINE_CATCHUP_DAYS)) {
+    await maintain(job);
+    for (const { tenant, day } of scheduledRuns(which, await store.listTenants(), now(), config.PIPELINE_CATCHUP_DAYS)) {
       const end = metrics.pipelineRuns.startTimer({ job: job.attrs.name });
       try {
-        await keepingJobLocked(job, lockLifetimeMs, () => computeDay(store, tenant, day));
+        await keepingJobLocked(job, lockLifetimeMs, () => computeDay(store, tenant, day, { now }));
         end({ outcome: 'ok' });
       } catch (e) {
         if (e instanceof PastRetentionError) {
@@ -90,7 +112,7 @@ export async function startPipelineScheduler(deps: SchedulerDeps): Promise<Pipel
   agenda.define(RETENTION, async (job: Job) => {
     for (const tenant of await store.listTenants()) {
       try {
-        const removed = await keepingJobLocked(job, lockLifetimeMs, () => applyRetention(store, tenant, Date.now()));
+        const removed = await keepingJobLocked(job, lockLifetimeMs, () => applyRetention(store, tenant, now()));
         if (removed > 0) logger.info({ tenant: tenant.id, removed }, 'retention removed raw records');
       } catch (e) {
         metrics.pipelineFailures.inc({ job: RETENTION });

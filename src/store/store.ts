@@ -188,7 +188,10 @@ export interface Store {
   /**
    * Writes one export request's records for a tenant.
    * - Durable when the promise resolves: the records survive a crash from then on.
-   * - All or nothing: on rejection none of the batch is visible.
+   * - All or nothing: on rejection none of the batch is visible. (One exception, MongoDB's:
+   *   a server lost in the middle of a batch cannot have the part it took deleted again;
+   *   the rejection is then retryable, and since reads count a repeated record once, the
+   *   client's retry of the whole batch leaves the totals exact.)
    * - Safe to repeat: writing a record whose `id` and time are already stored changes nothing.
    * - Rejects with StoreUnavailableError when the database cannot take it now.
    */
@@ -277,4 +280,17 @@ export interface Store {
    * (MongoDB's TTL) keeps it at least RAW_EXPIRY_MARGIN_DAYS longer than the retention.
    */
   deleteRawBefore(tenantId: string, before: Date): Promise<number>;
+
+  /**
+   * Upkeep for the coming days, so writes of those days find the store ready:
+   * - Makes what a write of any day from `now` to a few days after it needs exist
+   *   already (PostgreSQL: the day partitions of the raw tables, 7 days ahead), so
+   *   writeBatch does not create it on the ingest path; a store that needs nothing
+   *   ahead (MongoDB) does nothing.
+   * - Idempotent, and safe to run from several stores (replicas) on one database at once.
+   * - Changes no stored record; writeBatch still creates what a day needs on demand
+   *   (a day further ahead, or one never prepared).
+   * The pipeline's scheduled refresh and finalize jobs run it before computing.
+   */
+  maintain(now?: Date): Promise<void>;
 }

@@ -62,6 +62,9 @@ export function createMongoStore(conn: MongoConnection, logger: Logger, opts: Mo
         await ensureDayLockIndexes(db);
       }),
     ping: () => guarded('answer', () => checkSchema(db)),
+    // Nothing to prepare ahead: time-series collections make their buckets as records arrive,
+    // and no day needs a collection or index of its own.
+    maintain: async () => undefined,
     close() {
       closed ??= client.close();
       return closed;

@@ -13,7 +13,7 @@ import * as tokens from './tokens.js';
 import { createWriteQueue } from './write-queue.js';
 
 export interface PostgresStoreOptions {
-  /** Daily partitions kept ready ahead of today (and behind it, for late data) at migrate(). */
+  /** Daily partitions kept ready ahead of today (and behind it, for late data, at migrate()); maintain() keeps them ahead. */
   partitionDaysAhead?: number;
   partitionDaysBehind?: number;
   /** Client-side limit for each statement of a writeBatch (default 15 s). */
@@ -28,7 +28,7 @@ export interface PostgresStore extends Store {
   readonly kind: 'postgres';
   /** The pool, for the other PostgreSQL-specific parts (Agenda backend, pipeline reads). */
   readonly pool: pg.Pool;
-  /** Creates the partitions for the coming days; run daily by the scheduler. */
+  /** Creates the partitions from `partitionDaysBehind` days before `now` to `partitionDaysAhead` days after it (migrate() runs it). */
   ensurePartitionsAhead(now?: Date): Promise<void>;
 }
 
@@ -55,6 +55,9 @@ export function createPostgresStore(pool: pg.Pool, logger: Logger, opts: Postgre
       await ensurePartitionsAhead();
     },
     ping: () => checkSchema(pool),
+    // From today on only: the days behind were made at migrate() or by the writes of those
+    // days, and retention drops the old ones, which this must not make again every run.
+    maintain: (now = new Date()) => partitions.ensureAround(now, 0, ahead),
     close() {
       closed ??= pool.end();
       return closed;

@@ -40,10 +40,12 @@ export interface PartitionKeeper {
 
 /**
  * Creates daily partitions, remembering the ones known to exist so the write path
- * costs nothing once a day's partition is there. CREATE … PARTITION OF locks the
- * parent table briefly, so it runs in its own short transaction with a lock timeout,
- * never inside a write. Another replica creating the same partition at the same
- * moment is not an error.
+ * costs nothing once a day's partition is there. A partition this process does not
+ * know yet is looked up in the catalog first, so one another replica made ahead
+ * (Store.maintain, run by whichever replica runs the pipeline) is found, not created.
+ * CREATE … PARTITION OF locks the parent table briefly, so it runs in its own short
+ * transaction with a lock timeout, never inside a write. Another replica creating the
+ * same partition at the same moment is not an error.
  */
 export function createPartitionKeeper(pool: pg.Pool, logger: Logger): PartitionKeeper {
   const known = new Set<string>();
@@ -76,6 +78,11 @@ export function createPartitionKeeper(pool: pg.Pool, logger: Logger): PartitionK
     for (const [table, set] of days) for (const day of set) if (!known.has(partitionName(table, day))) missing.push([table, day]);
     if (missing.length === 0) return;
     await withClient(pool, 'create partitions', async (client) => {
+      const { rows } = await client.query<{ name: string }>(
+        'SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NOT NULL',
+        [missing.map(([table, day]) => partitionName(table, day))],
+      );
+      for (const { name } of rows) known.add(name);
       for (const [table, day] of missing) await create(client, table, day);
     });
   };
