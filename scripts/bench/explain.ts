@@ -24,6 +24,8 @@ export function explainingPool(pool: pg.Pool, settings: readonly string[] = []):
       async query(q: string | pg.QueryConfig, values?: unknown[]) {
         const text = typeof q === 'string' ? q : q.text;
         const params = typeof q === 'string' ? values : (q.values ?? values);
+        // Transaction control and settings around the read (BEGIN, SET LOCAL, COMMIT) run as they are.
+        if (!/^\s*(SELECT|WITH)\b/i.test(text)) return client.query(text);
         queries.push({ text, params: params ?? [] });
         const r = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, SETTINGS) ${text}`, params);
         plans.push(r.rows.map((row) => row['QUERY PLAN']).join('\n'));
