@@ -201,7 +201,7 @@ describe('ingest: bad input', function () {
         // The gzip of a request that would be stored, with its CRC-32 trailer broken: only the check catches it.
         { name: 'a broken CRC', bytes: (s) => {
           const gz = gzipSync(request(s));
-          gz.writeUInt32LE(gz.readUInt32LE(gz.length - 8) ^ 0xffffffff, gz.length - 8);
+          gz.writeUInt32LE((gz.readUInt32LE(gz.length - 8) ^ 0xffffffff) >>> 0, gz.length - 8);
           return gz;
         } },
         { name: 'a cut-off stream', bytes: (s) => gzipSync(request(s)).subarray(0, 30) },
