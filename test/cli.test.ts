@@ -9,6 +9,21 @@ import { eventually } from './support/usage.js';
 const run = promisify(execFile);
 const tsx = ['--import', 'tsx'];
 
+/** The environment of a server and its CLI on `dataDir`: free loopback ports, no scheduled pipeline. */
+async function serverEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
+  return {
+    ...process.env,
+    DATA_DIR: dataDir,
+    EMBEDDED_PG_PORT: String(await freePort()),
+    OTLP_GRPC_PORT: String(await freePort()),
+    OTLP_HTTP_PORT: String(await freePort()),
+    API_PORT: String(await freePort()),
+    BIND_HOST: '127.0.0.1',
+    PIPELINE_ENABLED: 'false',
+    LOG_LEVEL: 'info',
+  };
+}
+
 /**
  * The service and the `ai-usage` CLI as separate processes on one DATA_DIR with
  * the embedded PostgreSQL: first start prints the tenant and tokens once, the
@@ -22,17 +37,7 @@ describe('first start and the ai-usage CLI', function () {
 
   before(async () => {
     dataDir = await tempDataDir('cli');
-    env = {
-      ...process.env,
-      DATA_DIR: dataDir,
-      EMBEDDED_PG_PORT: String(await freePort()),
-      OTLP_GRPC_PORT: String(await freePort()),
-      OTLP_HTTP_PORT: String(await freePort()),
-      API_PORT: String(await freePort()),
-      BIND_HOST: '127.0.0.1',
-      PIPELINE_ENABLED: 'false',
-      LOG_LEVEL: 'info',
-    };
+    env = await serverEnv(dataDir);
   });
   after(async () => {
     await stopServer();
@@ -236,17 +241,7 @@ describe('ai-usage serve --json', function () {
 
   before(async () => {
     dataDir = await tempDataDir('serve-json');
-    env = {
-      ...process.env,
-      DATA_DIR: dataDir,
-      EMBEDDED_PG_PORT: String(await freePort()),
-      OTLP_GRPC_PORT: String(await freePort()),
-      OTLP_HTTP_PORT: String(await freePort()),
-      API_PORT: String(await freePort()),
-      BIND_HOST: '127.0.0.1',
-      PIPELINE_ENABLED: 'false',
-      LOG_LEVEL: 'info',
-    };
+    env = await serverEnv(dataDir);
   });
   after(async () => {
     await stop();

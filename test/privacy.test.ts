@@ -7,6 +7,7 @@ import { hashValue } from '../src/ingest/privacy.js';
 import { runClaudeCode } from './support/claude-code.js';
 import { sendLogs, sendMetrics, sendSpans } from './support/otel.js';
 import { type TestService, startTestService } from './support/service.js';
+import { tablesContaining } from './support/find-text.js';
 
 /**
  * The per-tenant privacy policy applies before anything is stored: with real
@@ -29,18 +30,7 @@ describe('privacy policy', function () {
     await svc?.close();
   });
 
-  /** Every row of every table of the database, as text, that contains `needle`. */
-  async function occurrences(needle: string): Promise<string[]> {
-    const tables = await svc.sql<{ t: string }>(
-      `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS t FROM information_schema.tables
-       WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`);
-    const found: string[] = [];
-    for (const { t } of tables) {
-      const rows = await svc.sql<{ n: string }>(`SELECT count(*) AS n FROM ${t} x WHERE x::text LIKE $1`, [`%${needle}%`]);
-      if (Number(rows[0]?.n) > 0) found.push(t);
-    }
-    return found;
-  }
+  const occurrences = (needle: string) => tablesContaining(svc, needle);
 
   const setPolicy = async (admin: string, policy: Record<string, unknown>) => {
     const res = await fetch(`${svc.urls.api}/api/v1/tenant/policy`, {

@@ -11,6 +11,7 @@ import { runClaudeCode } from './support/claude-code.js';
 import { type OtlpProtocol, type SendResult, protocols, sendLogs, sendMetrics, sendSpans } from './support/otel.js';
 import { type TestService, startTestService } from './support/service.js';
 import { eventually, runPipeline, sessionsSeen, utcDay } from './support/usage.js';
+import { tablesContaining } from './support/find-text.js';
 
 const run = promisify(execFile);
 
@@ -60,18 +61,7 @@ describe('tenant isolation', function () {
     for (const s of secrets) expect(text.includes(s), `${what} shows "${s}" of the other tenant:\n${text.slice(0, 2000)}`).to.equal(false);
   }
 
-  /** The tables (of all there are) with a row whose text contains `needle`. */
-  async function occurrences(needle: string): Promise<string[]> {
-    const tables = await svc.sql<{ t: string }>(
-      `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS t FROM information_schema.tables
-       WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`);
-    const found: string[] = [];
-    for (const { t } of tables) {
-      const rows = await svc.sql<{ n: string }>(`SELECT count(*) AS n FROM ${t} x WHERE x::text LIKE $1`, [`%${needle}%`]);
-      if (Number(rows[0]?.n) > 0) found.push(t);
-    }
-    return found;
-  }
+  const occurrences = (needle: string) => tablesContaining(svc, needle);
 
   async function api(token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
     const res = await fetch(`${svc.urls.api}${path}`, {
