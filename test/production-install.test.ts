@@ -203,6 +203,17 @@ describe(title, function () {
     }
   }
 
+  /** Once the server is ready, an ingest token issued by the installed CLI in the app directory, as its user. */
+  async function ingestTokenFromCli(): Promise<string> {
+    await until200(`http://127.0.0.1:${ports.api}/readyz`);
+    const cli = await execFileAsync(
+      process.execPath,
+      ['dist/cli/main.js', 'tokens', 'create', '--tenant', 'default', '--scope', 'ingest', '--json'],
+      { cwd: app, env, ...user },
+    );
+    return (JSON.parse(cli.stdout) as { token: string }).token;
+  }
+
   it('installs no dev-only package', () => {
     const lock = JSON.parse(readFileSync(path.join(app, 'package-lock.json'), 'utf8')) as {
       packages: Record<string, { dev?: boolean }>;
@@ -237,13 +248,7 @@ describe(title, function () {
   });
 
   it('accepts an OTLP/HTTP JSON logs export with an ingest token made by the CLI in that directory', async () => {
-    await until200(`http://127.0.0.1:${ports.api}/readyz`);
-    const cli = await execFileAsync(
-      process.execPath,
-      ['dist/cli/main.js', 'tokens', 'create', '--tenant', 'default', '--scope', 'ingest', '--json'],
-      { cwd: app, env, ...user },
-    );
-    const { token } = JSON.parse(cli.stdout) as { token: string };
+    const token = await ingestTokenFromCli();
     expect(token).to.be.a('string').and.have.length.greaterThan(20);
 
     const res = await fetch(`http://127.0.0.1:${ports.http}/v1/logs`, {
@@ -264,13 +269,7 @@ describe(title, function () {
   });
 
   it('accepts an OTLP/gRPC logs export, with the proto files the image copies', async () => {
-    await until200(`http://127.0.0.1:${ports.api}/readyz`);
-    const cli = await execFileAsync(
-      process.execPath,
-      ['dist/cli/main.js', 'tokens', 'create', '--tenant', 'default', '--scope', 'ingest', '--json'],
-      { cwd: app, env, ...user },
-    );
-    const { token } = JSON.parse(cli.stdout) as { token: string };
+    const token = await ingestTokenFromCli();
     const Req = requestType('logs');
     const bytes = Buffer.from(Req.encode(Req.fromObject(otlpLogs(new Date()))).finish());
     const exportOnce = (bearer: string) => {
