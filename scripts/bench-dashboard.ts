@@ -256,7 +256,7 @@ const timed = async (f: () => Promise<unknown>) => {
 };
 const storeReadMs = await timed(() => store.dailyRollups(tenantId, firstDay, lastDay));
 const summaryMs = await timed(() => usageSummary(store, tenantId, firstDay, lastDay));
-// A proposal for the store adapter, measured here: the same per-seat totals summed by PostgreSQL itself.
+// One of usageTotals' three queries alone (the per-seat totals), for comparison with the whole.
 // jsonb_to_record parses each row's measures once (->> per field would parse them 19 times).
 const sums = measureNames.map((m) => `sum(m."${m}") AS "${m}"`).join(', ');
 const fields = measureNames.map((m) => `"${m}" float8`).join(', ');
@@ -277,7 +277,7 @@ process.stdout.write(`${table(['in the browser', 'transfer KiB', 'decoded KiB', 
 process.stdout.write(`${table(['page', 'value'], [
   ['store.dailyRollups, 90 days, in process (ms)', storeReadMs],
   ['usageSummary (store read + fold), 90 days, in process (ms)', summaryMs],
-  ['proposal: per-seat totals summed in SQL, 90 days (ms)', sqlSeatTotalsMs],
+  ['per-seat totals alone, summed in SQL, 90 days (ms)', sqlSeatTotalsMs],
   ['first load, 30 days: navigation to charts + table (ms)', median(firstLoads)],
   ['30 days: usage API bytes on the wire (KiB)', kb(resources30.reduce((s, r) => s + r.transferSize, 0))],
   ['90 days: preset click to charts + table (ms)', median(loads90)],

@@ -35,6 +35,8 @@ export interface StoreInspect {
    * ends the holder's session, MongoDB lets its lease run out (withDayLock in store.ts).
    */
   breakDayLock(tenantId: string, day: string): Promise<void>;
+  /** Removes one measure from the stored seat rollups of a tenant-day, as a row written by an older build lacks it. */
+  dropMeasure(tenantId: string, day: string, measure: string): Promise<void>;
 }
 
 /**
@@ -488,6 +490,33 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
           ['2025-08-02', 'ada', 2],
         ]);
         expect(got.models.map((m) => [m.day, m.model, m.measures.costUsd])).to.deep.equal([['2025-08-02', 'opus', 7]]);
+      });
+
+      it('usageTotals sums a range of rollups per day, per seat and per day and model', async () => {
+        const [t, other] = [await tenant(), await tenant()];
+        const measures = (sessions: number, costUsd: number) =>
+          ({ ...Object.fromEntries(measureNames.map((m) => [m, 0])), sessions, costUsd, prompts: 1 }) as Measures;
+        const seat = (day: string, seatName: string, surface: string, sessions: number, costUsd: number) =>
+          ({ day, seat: seatName, surface, measures: measures(sessions, costUsd) });
+        const model = (day: string, seatName: string, name: string, costUsd: number) =>
+          ({ day, seat: seatName, surface: 'claude_code', model: name, measures: { costUsd, inputTokens: 10, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 2 } });
+        // ada works on two surfaces on the 1st: one seat-day, two rows.
+        await store.replaceDailyRollups(t, '2025-08-01', [seat('2025-08-01', 'ada', 'claude_code', 2, 1.5), seat('2025-08-01', 'ada', 'cowork', 1, 0.25),
+          seat('2025-08-01', 'bo', 'claude_code', 1, 2)], [model('2025-08-01', 'ada', 'opus', 1.5), model('2025-08-01', 'bo', 'opus', 2), model('2025-08-01', 'ada', 'haiku', 0.25)]);
+        await store.replaceDailyRollups(t, '2025-08-02', [seat('2025-08-02', 'ada', 'claude_code', 3, 4)], [model('2025-08-02', 'ada', 'opus', 4)]);
+        await store.replaceDailyRollups(t, '2025-08-03', [seat('2025-08-03', 'bo', 'claude_code', 9, 9)], []);
+        await store.replaceDailyRollups(other, '2025-08-01', [seat('2025-08-01', 'ada', 'claude_code', 50, 50)], [model('2025-08-01', 'ada', 'opus', 50)]);
+        // A stored row written by an older build, without the measures added since: they count 0.
+        await fixture.inspect.dropMeasure(t, '2025-08-02', 'prompts');
+
+        const got = await store.usageTotals(t, '2025-08-01', '2025-08-02');
+        const days = got.days.map((d) => [d.day, d.activeSeats, d.measures.sessions, d.measures.costUsd, d.measures.prompts]).sort();
+        expect(days).to.deep.equal([['2025-08-01', 2, 4, 3.75, 3], ['2025-08-02', 1, 3, 4, 0]]);
+        const seats = got.seats.map((s) => [s.seat, s.activeDays, s.measures.sessions, s.measures.costUsd]).sort();
+        expect(seats).to.deep.equal([['ada', 2, 6, 5.75], ['bo', 1, 1, 2]]);
+        const models = got.models.map((m) => [m.day, m.model, m.measures.costUsd, m.measures.inputTokens, m.measures.cacheCreationTokens]).sort();
+        expect(models).to.deep.equal([['2025-08-01', 'haiku', 0.25, 10, 2], ['2025-08-01', 'opus', 3.5, 20, 4], ['2025-08-02', 'opus', 4, 10, 2]]);
+        expect(await store.usageTotals(t, '2026-01-01', '2026-01-31')).to.deep.equal({ days: [], seats: [], models: [] });
       });
 
       it('deleteRawBefore removes a tenant’s old records only', async () => {
@@ -944,6 +973,9 @@ function postgresAdapter(): AdapterUnderTest {
               await admin.query('DROP FUNCTION refuse_span()');
             };
           },
+          async dropMeasure(tenantId, day, measure) {
+            await admin.query('UPDATE daily_seat_rollups SET measures = measures - $3 WHERE tenant_id = $1 AND day = $2::date', [tenantId, day, measure]);
+          },
           async breakDayLock(tenantId, day) {
             // The advisory lock of an int8 key shows in pg_locks as classid (high half) and objid (low half).
             const holder = `FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
@@ -1013,6 +1045,9 @@ function mongoAdapter(): AdapterUnderTest {
             };
           },
           // Expired, and no longer the holder's to renew, as after a lease that ran out unrenewed.
+          async dropMeasure(tenantId, day, measure) {
+            await db.collection('daily_seat_rollups').updateMany({ tenant: tenantId, day }, { $unset: { [`measures.${measure}`]: '' } });
+          },
           async breakDayLock(tenantId, day) {
             await db.collection<{ _id: string }>(DAY_LOCKS).updateOne({ _id: dayLockId(tenantId, day) }, { $set: { expiresAt: new Date(0), owner: 'lease-ran-out' } });
           },

@@ -74,47 +74,19 @@ export interface UsageSummary {
 /**
  * The range folded to what the page draws, so its size grows with seats + days rather than
  * seats × days (a 1,000-seat quarter is ~1,000 rows here instead of ~90,000 seat-day rows).
+ * The store sums it (usageTotals); this orders the rows and rounds away float noise.
  */
 export async function usageSummary(store: Store, tenantId: string, from: string, to: string): Promise<UsageSummary> {
-  const { seats, models } = await store.dailyRollups(tenantId, from, to);
-  const days = new Map<string, UsageSummary['days'][number]>();
-  const bySeat = new Map<string, UsageSummary['seats'][number]>();
-  // A seat can have one rollup per surface on a day: count each seat-day once.
-  const seatDays = new Set<string>();
-  for (const r of seats) {
-    let day = days.get(r.day);
-    if (!day) days.set(r.day, (day = { day: r.day, activeSeats: 0, ...zeros(measureNames) }));
-    let seat = bySeat.get(r.seat);
-    if (!seat) bySeat.set(r.seat, (seat = { seat: r.seat, activeDays: 0, ...zeros(measureNames) }));
-    const seatDay = `${r.day}\u0000${r.seat}`;
-    if (!seatDays.has(seatDay)) {
-      seatDays.add(seatDay);
-      day.activeSeats += 1;
-      seat.activeDays += 1;
-    }
-    addMeasures(day, r.measures, measureNames);
-    addMeasures(seat, r.measures, measureNames);
-  }
-  const byModel = new Map<string, UsageSummary['models'][number]>();
-  for (const r of models) {
-    const k = `${r.day}\u0000${r.model}`;
-    let row = byModel.get(k);
-    if (!row) byModel.set(k, (row = { day: r.day, model: r.model, ...zeros(modelMeasureNames) }));
-    addMeasures(row, r.measures, modelMeasureNames);
-  }
-  const dayRows = [...days.values()].sort((a, b) => byCodeUnits(a.day, b.day));
-  const seatRows = [...bySeat.values()].sort((a, b) => byCodeUnits(a.seat, b.seat));
-  const modelRows = [...byModel.values()].sort((a, b) => byCodeUnits(a.day, b.day) || byCodeUnits(a.model, b.model));
+  const totals = await store.usageTotals(tenantId, from, to);
+  const dayRows = totals.days.map((d) => ({ day: d.day, activeSeats: d.activeSeats, ...d.measures })).sort((a, b) => byCodeUnits(a.day, b.day));
+  const seatRows = totals.seats.map((s) => ({ seat: s.seat, activeDays: s.activeDays, ...s.measures })).sort((a, b) => byCodeUnits(a.seat, b.seat));
+  const modelRows = totals.models
+    .map((m) => ({ day: m.day, model: m.model, ...m.measures }))
+    .sort((a, b) => byCodeUnits(a.day, b.day) || byCodeUnits(a.model, b.model));
   for (const row of dayRows) tidyMeasures(row, measureNames);
   for (const row of seatRows) tidyMeasures(row, measureNames);
   for (const row of modelRows) tidyMeasures(row, modelMeasureNames);
   return { tenant: tenantId, from, to, days: dayRows, seats: seatRows, models: modelRows };
-}
-
-function zeros<K extends string>(names: readonly K[]): Record<K, number> {
-  const out = {} as Record<K, number>;
-  for (const m of names) out[m] = 0;
-  return out;
 }
 
 function addMeasures(row: object, measures: object, names: readonly string[]): void {

@@ -106,6 +106,16 @@ export interface SeatDayRollup {
   measures: Measures;
 }
 
+/** A range of rollups summed by the store: what the dashboard draws, without reading every seat-day row. */
+export interface UsageTotals {
+  /** Per day with rollups: the distinct seats that day, and the measures summed over its seats and surfaces. */
+  days: { day: string; activeSeats: number; measures: Measures }[];
+  /** Per seat with rollups: the distinct days it has, and the measures summed over its days and surfaces. */
+  seats: { seat: string; activeDays: number; measures: Measures }[];
+  /** Per day and model: the model measures summed over seats and surfaces. */
+  models: { day: string; model: string; measures: ModelMeasures }[];
+}
+
 /** One seat's usage of one model on one surface on one tenant-day. */
 export interface ModelDayRollup {
   day: string;
@@ -272,6 +282,12 @@ export interface Store {
   replaceDailyRollups(tenantId: string, day: string, seats: SeatDayRollup[], models: ModelDayRollup[]): Promise<void>;
   /** Rollups of days in [fromDay, toDay] (YYYY-MM-DD, inclusive), ordered by day. */
   dailyRollups(tenantId: string, fromDay: string, toDay: string): Promise<{ seats: SeatDayRollup[]; models: ModelDayRollup[] }>;
+  /**
+   * The rollups of days in [fromDay, toDay] summed by the database: the same totals as
+   * adding up dailyRollups of the range (a measure a stored row lacks counts 0), up to
+   * floating-point rounding. Rows come in no particular order.
+   */
+  usageTotals(tenantId: string, fromDay: string, toDay: string): Promise<UsageTotals>;
 
   /**
    * Deletes raw events, points and spans of the tenant older than `before`; rollups stay. Returns records removed.

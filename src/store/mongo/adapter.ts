@@ -101,6 +101,7 @@ export function createMongoStore(conn: MongoConnection, logger: Logger, opts: Mo
     replaceDailyRollups: (tenantId, day, seats, models) =>
       guarded('store daily rollups', () => rollups.replaceDailyRollups(db, tenantId, day, seats, models)),
     dailyRollups: (tenantId, fromDay, toDay) => guarded('read daily rollups', () => rollups.dailyRollups(db, tenantId, fromDay, toDay)),
+    usageTotals: (tenantId, fromDay, toDay) => guarded('read usage totals', () => rollups.usageTotals(db, tenantId, fromDay, toDay)),
     deleteRawBefore: (tenantId, before) => guarded('delete old records', () => deleteRawBefore(db, log, tenantId, before)),
   };
 }

@@ -6,6 +6,7 @@ import {
   type ModelDayRollup,
   type ModelMeasures,
   type SeatDayRollup,
+  type UsageTotals,
 } from '../store.js';
 import { regular } from './collections.js';
 import { inTransaction } from './transaction.js';
@@ -102,5 +103,30 @@ export async function dailyRollups(db: Db, tenantId: string, fromDay: string, to
       model: r.model,
       measures: pick(modelMeasureNames, r.measures) as ModelMeasures,
     })),
+  };
+}
+
+/** `$sum` of each measure; `$sum` skips what is missing or not a number, as `pick` reads it as 0. */
+const sumsOf = (names: readonly string[]) => Object.fromEntries(names.map((m) => [m, { $sum: `$measures.${m}` }]));
+
+/** Summed by aggregation on the server, so a 1,000-seat quarter does not travel as ~100k documents. */
+export async function usageTotals(db: Db, tenantId: string, fromDay: string, toDay: string): Promise<UsageTotals> {
+  const match = { $match: { tenant: tenantId, day: { $gte: fromDay, $lte: toDay } } };
+  const seatRollups = db.collection<SeatRollupDoc>(regular.seatRollups);
+  const [days, seats, models] = await Promise.all([
+    seatRollups.aggregate<Record<string, unknown> & { _id: string; seats: string[] }>([
+      match, { $group: { _id: '$day', seats: { $addToSet: '$seat' }, ...sumsOf(measureNames) } },
+    ]).toArray(),
+    seatRollups.aggregate<Record<string, unknown> & { _id: string; days: string[] }>([
+      match, { $group: { _id: '$seat', days: { $addToSet: '$day' }, ...sumsOf(measureNames) } },
+    ]).toArray(),
+    db.collection<ModelRollupDoc>(regular.modelRollups).aggregate<Record<string, unknown> & { _id: { day: string; model: string } }>([
+      match, { $group: { _id: { day: '$day', model: '$model' }, ...sumsOf(modelMeasureNames) } },
+    ]).toArray(),
+  ]);
+  return {
+    days: days.map((r) => ({ day: r._id, activeSeats: r.seats.length, measures: pick(measureNames, r) as Measures })),
+    seats: seats.map((r) => ({ seat: r._id, activeDays: r.days.length, measures: pick(measureNames, r) as Measures })),
+    models: models.map((r) => ({ day: r._id.day, model: r._id.model, measures: pick(modelMeasureNames, r) as ModelMeasures })),
   };
 }

@@ -82,6 +82,7 @@ export function createPostgresStore(pool: pg.Pool, logger: Logger, opts: Postgre
     withDayLock: (tenantId, day, fn) => withDayLock(pool, tenantId, day, fn, opts.dayLockWaitMs),
     replaceDailyRollups: (tenantId, day, seats, models) => rollups.replaceDailyRollups(pool, tenantId, day, seats, models),
     dailyRollups: (tenantId, fromDay, toDay) => rollups.dailyRollups(pool, tenantId, fromDay, toDay),
+    usageTotals: (tenantId, fromDay, toDay) => rollups.usageTotals(pool, tenantId, fromDay, toDay),
     deleteRawBefore: (tenantId, before) => deleteRawBefore(pool, partitions, log, tenantId, before),
   };
 }
