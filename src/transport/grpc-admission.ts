@@ -5,6 +5,7 @@ import type { InflightBudget } from '../ingest/inflight.js';
 import type { OpsMetrics } from '../ops/metrics.js';
 import type { Signal } from '../otlp/types.js';
 import { fromGrpcJsStatus, toGrpcError } from './grpc-errors.js';
+import { reportGrpcExport } from './grpc-report.js';
 
 /** What a call's message is assumed to take while it arrives; the handler then holds its real size. */
 const MIN_RESERVATION = 64 * 1024;
@@ -60,12 +61,8 @@ export function admissionInterceptor(deps: AdmissionDeps): {
       held = 0;
     };
 
-    /** One log line and one observation for a call ended here or by grpc-js (the handler reports its own). */
-    const report = (code: grpc.status, err: string) => {
-      deps.metrics.exportRequests.observe({ signal, protocol: 'grpc', code: grpc.status[code] ?? String(code) },
-        Number(process.hrtime.bigint() - started) / 1e9);
-      deps.logger.warn({ signal, protocol: 'grpc', peer, code: grpc.status[code] ?? String(code), err }, 'export failed');
-    };
+    /** A call ended here or by grpc-js (the handler reports its own). */
+    const report = (code: grpc.status, err: string) => reportGrpcExport(deps, { signal, peer, started }, code, err);
 
     const sendStatus = call.sendStatus.bind(call);
     call.sendStatus = (status: CallStatus) => {

@@ -10,6 +10,7 @@ import { encodeExportResponse } from '../otlp/encode.js';
 import { loadGrpcPackageDefinition } from '../otlp/proto.js';
 import type { Signal } from '../otlp/types.js';
 import { toGrpcError } from './grpc-errors.js';
+import { reportGrpcExport } from './grpc-report.js';
 import { admissionInterceptor } from './grpc-admission.js';
 import { addHealthService } from './grpc-health.js';
 
@@ -109,15 +110,7 @@ function handler(signal: Signal, exportFn: ExportFn<Signal>, deps: GrpcDeps, obs
     const started = process.hrtime.bigint();
     const bytes = call.request.length;
     observe(bytes);
-    const finish = (code: grpc.status, err: unknown) => {
-      deps.metrics.exportRequests.observe({ signal, protocol: 'grpc', code: grpc.status[code] ?? String(code) },
-        Number(process.hrtime.bigint() - started) / 1e9);
-      if (err) {
-        const ingest = err instanceof IngestError ? err : null;
-        deps.logger.warn({ signal, protocol: 'grpc', peer: call.getPeer(), code: grpc.status[code], err: ingest ? ingest.message : err },
-          'export failed');
-      }
-    };
+    const finish = (code: grpc.status, err: unknown) => reportGrpcExport(deps, { signal, peer: call.getPeer(), started }, code, err);
     if (!deps.inflight.tryAcquire(bytes)) {
       const err = new IngestError('unavailable', 'server busy: too many bytes in flight, retry later', deps.config.RETRY_AFTER_SECONDS);
       finish(err.mapping.grpc, err);
