@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { startApiServer } from './api/server.js';
-import { publicEndpoints } from './api/connect-routes.js';
+import { localDashboardUrl, publicEndpoints } from './api/connect-routes.js';
 import { Authenticator } from './ingest/auth.js';
 import { createExporter } from './ingest/export.js';
 import { type FirstStart, firstStart, firstStartBanner } from './ingest/first-start.js';
@@ -61,9 +61,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const first = await firstStart(store, config);
   if (first) {
     const endpoints = publicEndpoints(config, null);
-    const scheme = tls ? 'https' : 'http';
     (options.print ?? ((t) => process.stdout.write(t)))(
-      firstStartBanner(first, endpoints.grpc, endpoints.http, `${scheme}://localhost:${api.port}/`),
+      firstStartBanner(first, endpoints.grpc, endpoints.http, localDashboardUrl(config, api.port)),
     );
   }
 

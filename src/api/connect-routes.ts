@@ -13,6 +13,10 @@ export function publicEndpoints(config: Config, req: FastifyRequest | null): { g
   };
 }
 
+/** The dashboard as the machine running the service reaches it (first-start banner, `serve --json`). */
+export const localDashboardUrl = (config: Config, apiPort: number): string =>
+  `${config.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${apiPort}/`;
+
 export function registerConnectRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/api/v1/connect/setup', async (req) => {
     const p = await ctx.principal(req, 'read');

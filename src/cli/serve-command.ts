@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { publicEndpoints } from '../api/connect-routes.js';
+import { localDashboardUrl, publicEndpoints } from '../api/connect-routes.js';
 import { type Config, loadConfig } from '../config.js';
 import type { FirstStart } from '../ingest/first-start.js';
 import { createLogger } from '../log.js';
@@ -18,11 +18,10 @@ export interface ServeInfo {
 
 export function serveInfo(config: Config, service: RunningService): ServeInfo {
   const endpoints = publicEndpoints(config, null);
-  const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
   return {
     ports: service.ports,
     store: service.store.kind,
-    endpoints: { grpc: endpoints.grpc, http: endpoints.http, dashboard: `${scheme}://localhost:${service.ports.api}/` },
+    endpoints: { grpc: endpoints.grpc, http: endpoints.http, dashboard: localDashboardUrl(config, service.ports.api) },
     firstStart: service.firstStart,
   };
 }
