@@ -53,7 +53,6 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const grpc = await startGrpcServer({ config, exporter, inflight, logger, metrics, credentials: grpcCredentials(tls), ready });
   const http = await startHttpServer({ config, exporter, auth, inflight, logger, metrics, tls });
   const api = await startApiServer({ config, store, auth, logger, metrics, tls, ready });
-  logger.info({ grpc: grpc.port, http: http.port, api: api.port, store: store.kind }, 'ai-usage-receiver listening');
   const scheduler: PipelineScheduler | null = config.PIPELINE_ENABLED
     ? await startPipelineScheduler({ store, backend: opened.schedulerBackend(), config, logger, metrics })
     : null;
@@ -65,6 +64,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
       firstStartBanner(first, endpoints.grpc, endpoints.http, localDashboardUrl(config, api.port)),
     );
   }
+  // Logged last, once the first-start tenant exists and the scheduler runs: scripts and tests take it as "ready".
+  logger.info({ grpc: grpc.port, http: http.port, api: api.port, store: store.kind }, 'ai-usage-receiver listening');
 
   return {
     ports: { grpc: grpc.port, http: http.port, api: api.port },

@@ -51,8 +51,8 @@ describe('first start and the ai-usage CLI', function () {
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
     const deadline = Date.now() + 60_000;
-    // The banner, when there is one, is printed right after the listening line.
-    while (!/pipeline|listening/.test(out) || (/first start/.test(out) && !/={20,}\n\s*$/.test(out))) {
+    // The service logs this last, after the first-start banner when there is one.
+    while (!/ai-usage-receiver listening/.test(out)) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
