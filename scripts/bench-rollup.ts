@@ -97,7 +97,7 @@ log(`df -h:\n${df}`);
 
 // ---- pipeline ----
 let t = performance.now();
-await store.pool.query('ANALYZE events; ANALYZE metric_points');
+await store.pool.query('ANALYZE events; ANALYZE metric_points; ANALYZE event_facts; ANALYZE point_facts');
 const analyzeSeconds = seconds(t);
 t = performance.now();
 const result = await computeDay(store, tenant, day);

@@ -1,8 +1,8 @@
 /**
  * Upgrading a database made by an earlier build: schema version 2 (json documents,
  * primary keys by id, three more indexes per table) with records in it, migrated by
- * this build's migrate(). Nothing stored may be lost or changed, and the database must
- * end up exactly as a fresh one.
+ * this build's migrate(). Nothing stored may be lost or changed, the pipeline's narrow
+ * tables get the stored records, and the database must end up exactly as a fresh one.
  */
 import { expect } from 'chai';
 import pg from 'pg';
@@ -54,12 +54,19 @@ describe('PostgreSQL schema migrations', function () {
         expect(rows).to.have.length(1);
         expect(rows[0]).to.deep.include({ id: 'e1', time_ns: '1767607200123456789', attributes, resource: { 'service.name': 'claude-code' }, body: 'claude_code.user_prompt' });
 
-        for (const table of ['events', 'metric_points', 'spans']) {
+        for (const table of ['events', 'metric_points', 'spans', 'event_facts', 'point_facts']) {
           expect(await columnTypes(old, table), `${table} columns`).to.deep.equal(await columnTypes(fresh, table));
           expect(await indexesOf(old, table), `${table} indexes`).to.deep.equal(await indexesOf(fresh, table));
         }
-        const options = await old.query<{ reloptions: string[] | null }>(`SELECT reloptions FROM pg_class WHERE relname = 'events_p20260105'`);
-        expect(options.rows[0]?.reloptions).to.deep.equal(['autovacuum_vacuum_insert_threshold=-1']);
+        for (const partition of ['events_p20260105', 'event_facts_p20260105']) {
+          const options = await old.query<{ reloptions: string[] | null }>(`SELECT reloptions FROM pg_class WHERE relname = $1`, [partition]);
+          expect(options.rows[0]?.reloptions, partition).to.deep.equal(['autovacuum_vacuum_insert_threshold=-1']);
+        }
+        // Version 4 copied the stored event into the pipeline's narrow table, in the same day partition.
+        const facts = await old.query(`SELECT tableoid::regclass::text AS partition, tenant_id, time_ns::text, session_id, name, surface FROM event_facts`);
+        expect(facts.rows).to.deep.equal([
+          { partition: 'event_facts_p20260105', tenant_id: 't', time_ns: '1767607200123456789', session_id: 's-1', name: 'user_prompt', surface: 'claude_code' },
+        ]);
 
         // And the upgraded database takes new writes, and a repeat of the old record changes nothing.
         const tenant = (await upgraded.getTenant('t')) as { found: true; value: { id: string } };
@@ -68,6 +75,7 @@ describe('PostgreSQL schema migrations', function () {
         const e = makeEvent({ tenantId: 't', time: '2026-01-05T11:00:00Z', sessionId: 's-2' });
         await upgraded.writeBatch('t', { events: [e, e], points: [], spans: [] });
         expect((await old.query(`SELECT count(*)::int AS n FROM events`)).rows[0]?.n).to.equal(2);
+        expect((await old.query(`SELECT count(*)::int AS n FROM event_facts`)).rows[0]?.n).to.equal(2);
       } finally {
         await upgraded.close();
         await created.close();

@@ -24,8 +24,14 @@ async function columns(pool: pg.Pool, table: string): Promise<string[]> {
 export async function cloneDay(pool: pg.Pool, tenantId: string, fromMs: number, toMs: number, copies: number,
   progress: (s: string) => void): Promise<Record<string, number>> {
   const added: Record<string, number> = {};
-  // Events and points in parallel: one backend each, so both cores work.
-  await Promise.all(['events', 'metric_points'].map(async (table) => {
+  // Events and points in parallel: one backend each, so both cores work. Each record table,
+  // then the pipeline's narrow copy of it.
+  await Promise.all([['events', 'event_facts'], ['metric_points', 'point_facts']].map(async (lane) => {
+    for (const table of lane) await cloneTable(table);
+  }));
+  return added;
+
+  async function cloneTable(table: string): Promise<void> {
     const cols = await columns(pool, table);
     for (let k = 1; k < copies; k++) {
       const r = replacements(k);
@@ -38,6 +44,5 @@ export async function cloneDay(pool: pg.Pool, tenantId: string, fromMs: number, 
       added[table] = (added[table] ?? 0) + (res.rowCount ?? 0);
       progress(`  copy ${k} of ${table}: ${res.rowCount} rows`);
     }
-  }));
-  return added;
+  }
 }

@@ -3,7 +3,11 @@ import type { Logger } from 'pino';
 import { sqlState } from './errors.js';
 import { withClient } from './pool.js';
 
-export const partitionedTables = ['events', 'metric_points', 'spans'] as const;
+/** The tables of received records. */
+export const recordTables = ['events', 'metric_points', 'spans'] as const;
+/** Narrow copies of records' typed columns that the pipeline reads (schema.ts, version 4). */
+export const factTables = ['event_facts', 'point_facts'] as const;
+export const partitionedTables = [...recordTables, ...factTables] as const;
 export type PartitionedTable = (typeof partitionedTables)[number];
 
 const NS_PER_DAY = 86_400_000_000_000n;

@@ -3,8 +3,9 @@ import type { EventTotalsRow, IdentityKey, MetricTotalsRow, SurfaceSeen, TimeRan
 import { inBackgroundTransaction, withClient } from './pool.js';
 
 /**
- * The pipeline's reads. Filters are on the exact `time_ns`, plus the `ts` range that
- * covers it, which is what lets PostgreSQL skip the partitions of other days.
+ * The pipeline's reads, from the narrow event_facts and point_facts (schema.ts, version 4)
+ * rather than the wide tables. Filters are on the exact `time_ns`, plus the `ts` range
+ * that covers it, which is what lets PostgreSQL skip the partitions of other days.
  */
 
 const floorDiv = (a: bigint, b: bigint): bigint => {
@@ -53,7 +54,7 @@ SELECT ${groupCols}, model, name,
   coalesce(sum(output_tokens), 0) AS output_tokens,
   coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
   coalesce(sum(cache_creation_tokens), 0) AS cache_creation_tokens
-FROM events
+FROM event_facts
 WHERE tenant_id = $1 AND ${timeFilter(2)}
 GROUP BY ${groupCols}, model, name`;
   return inBackgroundTransaction(pool, 'read event totals', async (query) => {
@@ -98,7 +99,7 @@ export async function metricTotals(
 WITH pts AS (
   SELECT ${split}, start_time_ns, time_ns, value,
          lag(value) OVER (PARTITION BY series_key, start_time_ns ORDER BY time_ns, id) AS prev
-  FROM metric_points
+  FROM point_facts
   WHERE tenant_id = $1 AND ${timeFilter(2)} AND name = ANY($6)
     AND type = 'sum' AND monotonic AND value IS NOT NULL AND temporality = 'cumulative'
     AND (flags & 1) = 0 -- NO_RECORDED_VALUE
@@ -113,7 +114,7 @@ WITH pts AS (
   WHERE time_ns >= $7
   UNION ALL
   SELECT ${split}, value
-  FROM metric_points
+  FROM point_facts
   WHERE tenant_id = $1 AND ${timeFilter(8)} AND name = ANY($6)
     AND type = 'sum' AND monotonic AND value IS NOT NULL AND temporality = 'delta'
     AND (flags & 1) = 0

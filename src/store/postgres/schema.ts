@@ -212,6 +212,83 @@ BEGIN
 END $$;
 `,
   },
+  {
+    version: 4,
+    // The daily pipeline used to scan the telemetry tables themselves, whose rows carry the
+    // JSON documents (about 1.5 KB each): a 10-million-event day meant reading some 30 GB.
+    // It now reads narrow copies of the typed columns it adds up (EventFacts / PointFacts),
+    // written in the same transaction as each record (write-batch.ts), a quarter of the
+    // width. The wide tables stay the record of what arrived and keep their own copy.
+    name: 'narrow pipeline tables: event_facts and point_facts',
+    sql: `
+CREATE TABLE event_facts (
+  tenant_id text NOT NULL,
+  ts timestamptz NOT NULL,
+  time_ns bigint NOT NULL,
+  cost_usd double precision,
+  input_tokens double precision,
+  output_tokens double precision,
+  cache_read_tokens double precision,
+  cache_creation_tokens double precision,
+  success boolean,
+  surface text NOT NULL,
+  session_id text,
+  user_email text,
+  user_account_uuid text,
+  end_user_id text,
+  user_id text,
+  name text NOT NULL,
+  model text,
+  decision text,
+  tool_name text
+) PARTITION BY RANGE (ts);
+CREATE INDEX event_facts_tenant_ts_idx ON event_facts (tenant_id, ts);
+
+CREATE TABLE point_facts (
+  tenant_id text NOT NULL,
+  ts timestamptz NOT NULL,
+  time_ns bigint NOT NULL,
+  start_time_ns bigint,
+  flags bigint NOT NULL,
+  value double precision,
+  monotonic boolean,
+  id text NOT NULL,
+  series_key text NOT NULL,
+  type text NOT NULL,
+  temporality text,
+  surface text NOT NULL,
+  session_id text,
+  user_email text,
+  user_account_uuid text,
+  end_user_id text,
+  user_id text,
+  name text NOT NULL,
+  model text,
+  attr_type text,
+  decision text,
+  start_type text
+) PARTITION BY RANGE (ts);
+CREATE INDEX point_facts_tenant_ts_idx ON point_facts (tenant_id, ts);
+
+-- A facts partition for every day the wide tables have one, then the rows they hold.
+DO $$
+DECLARE p record;
+BEGIN
+  FOR p IN SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound, i.inhparent::regclass::text AS parent
+           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent IN ('events'::regclass, 'metric_points'::regclass) LOOP
+    EXECUTE format('CREATE TABLE %I PARTITION OF %I %s WITH (autovacuum_vacuum_insert_threshold = -1)',
+      CASE p.parent WHEN 'events' THEN replace(p.name, 'events_p', 'event_facts_p') ELSE replace(p.name, 'metric_points_p', 'point_facts_p') END,
+      CASE p.parent WHEN 'events' THEN 'event_facts' ELSE 'point_facts' END,
+      p.bound);
+  END LOOP;
+END $$;
+INSERT INTO event_facts SELECT tenant_id, ts, time_ns, cost_usd, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, success, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, decision, tool_name
+  FROM events;
+INSERT INTO point_facts SELECT tenant_id, ts, time_ns, start_time_ns, flags, value, monotonic, id, series_key, type, temporality, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, attr_type, decision, start_type
+  FROM metric_points;
+`,
+  },
 ];
 
 export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);

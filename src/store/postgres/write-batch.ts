@@ -7,7 +7,7 @@ import { copyColumns, copyLines } from './copy-text.js';
 import { sqlState } from './errors.js';
 import { dayOfNs, type PartitionKeeper, type PartitionedTable } from './partitions.js';
 import { inTransaction, timed } from './pool.js';
-import { type Column, eventColumns, pointColumns, spanColumns } from './rows.js';
+import { type Column, eventColumns, eventFactColumns, pointColumns, pointFactColumns, spanColumns } from './rows.js';
 import { type SeenCache, type SeenUpdates, mergeSeen, writeSeen } from './seen.js';
 
 export interface WriteContext {
@@ -31,12 +31,32 @@ export interface PreparedBatch {
   bytes: number;
 }
 
-const tables: { table: PartitionedTable; columns: readonly Column<never>[]; pick: (b: RecordBatch) => readonly RecordBase[] }[] = [
-  { table: 'events', columns: eventColumns as readonly Column<never>[], pick: (b) => b.events },
-  { table: 'metric_points', columns: pointColumns as readonly Column<never>[], pick: (b) => b.points },
+interface TableSpec {
+  table: PartitionedTable;
+  columns: readonly Column<never>[];
+  pick: (b: RecordBatch) => readonly RecordBase[];
+  /** The narrow table the pipeline reads (schema.ts, version 4), written with every row of this one. */
+  facts?: { table: PartitionedTable; columns: readonly Column<never>[] };
+}
+
+const tables: TableSpec[] = [
+  {
+    table: 'events',
+    columns: eventColumns as readonly Column<never>[],
+    pick: (b) => b.events,
+    facts: { table: 'event_facts', columns: eventFactColumns as readonly Column<never>[] },
+  },
+  {
+    table: 'metric_points',
+    columns: pointColumns as readonly Column<never>[],
+    pick: (b) => b.points,
+    facts: { table: 'point_facts', columns: pointFactColumns as readonly Column<never>[] },
+  },
   { table: 'spans', columns: spanColumns as readonly Column<never>[], pick: (b) => b.spans },
 ];
-const columnsOf = new Map(tables.map((t) => [t.table, copyColumns(t.columns)]));
+const columnsOf = new Map(
+  tables.flatMap((t) => [[t.table, copyColumns(t.columns)] as const, ...(t.facts ? [[t.facts.table, copyColumns(t.facts.columns)] as const] : [])]),
+);
 
 /**
  * Serializes a batch. Throws (RangeError) when a record cannot be stored, before
@@ -46,7 +66,7 @@ export function prepareBatch(seen: SeenCache, tenantId: string, batch: RecordBat
   const copies: PreparedBatch['copies'] = [];
   const days = new Map<PartitionedTable, Set<number>>();
   let bytes = 0;
-  for (const { table, columns, pick } of tables) {
+  for (const { table, columns, pick, facts } of tables) {
     const records = pick(batch);
     if (records.length === 0) continue;
     const set = new Set<number>();
@@ -54,10 +74,12 @@ export function prepareBatch(seen: SeenCache, tenantId: string, batch: RecordBat
       if (r.tenantId !== tenantId) throw new Error(`record ${r.id} belongs to tenant ${r.tenantId}, not ${tenantId}`);
       set.add(dayOfNs(r.timeNs));
     }
-    days.set(table, set);
-    const data = copyLines(columns as readonly Column<RecordBase>[], tenantId, records);
-    copies.push({ table, data });
-    bytes += data.length;
+    for (const t of facts ? [{ table, columns }, facts] : [{ table, columns }]) {
+      days.set(t.table, set);
+      const data = copyLines(t.columns as readonly Column<RecordBase>[], tenantId, records);
+      copies.push({ table: t.table, data });
+      bytes += data.length;
+    }
   }
   return { tenantId, copies, days, seen: seen.pending(tenantId, tables.flatMap((t) => t.pick(batch))), bytes };
 }
@@ -94,18 +116,29 @@ export async function writeGroup(ctx: WriteContext, group: readonly PreparedBatc
       ctx.pool,
       'store the records',
       async (client) => {
-        for (const { table } of tables) {
-          const data = group.flatMap((b) => b.copies.filter((c) => c.table === table).map((c) => c.data));
+        const dataOf = (table: PartitionedTable) => group.flatMap((b) => b.copies.filter((c) => c.table === table).map((c) => c.data));
+        for (const { table, facts } of tables) {
+          const data = dataOf(table);
           if (data.length === 0) continue;
           const columns = columnsOf.get(table) as string;
           if (mode === 'direct') {
             await copyIn(client, table, columns, data, ctx.timeoutMs);
+            if (facts) await copyIn(client, facts.table, columnsOf.get(facts.table) as string, dataOf(facts.table), ctx.timeoutMs);
             continue;
           }
           const stage = `stage_${table}`;
           await client.query(timed({ text: `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table}) ON COMMIT DELETE ROWS` }, ctx.timeoutMs));
           await copyIn(client, stage, columns, data, ctx.timeoutMs);
-          await client.query(timed({ text: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${stage} ON CONFLICT DO NOTHING` }, ctx.timeoutMs));
+          const insert = `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${stage} ON CONFLICT DO NOTHING`;
+          if (!facts) {
+            await client.query(timed({ text: insert }, ctx.timeoutMs));
+            continue;
+          }
+          // The narrow copy of exactly the rows that were new: a stored record's facts are there already.
+          const factColumns = columnsOf.get(facts.table) as string;
+          await client.query(timed({
+            text: `WITH added AS (${insert} RETURNING ${factColumns}) INSERT INTO ${facts.table} (${factColumns}) SELECT ${factColumns} FROM added`,
+          }, ctx.timeoutMs));
         }
         for (const [tenantId, updates] of seen) await writeSeen(client, tenantId, updates, ctx.timeoutMs);
       },
