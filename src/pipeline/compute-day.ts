@@ -2,7 +2,7 @@ import type { ModelDayRollup, SeatDayRollup, Store, Tenant } from '../store/stor
 import { dayRangeNs } from './days.js';
 import { EDIT_TOOLS, metricNames } from './measures.js';
 import { firstRecomputableDay, pastRetentionProblem, rawCutoff } from './retention-window.js';
-import { rollUp } from './rollup-rows.js';
+import { dayRollup } from './rollup-rows.js';
 import { SeatResolver } from './seats.js';
 import { chooseSources } from './sources.js';
 
@@ -68,7 +68,9 @@ export async function computeDay(store: Store, tenant: Tenant, day: string, opts
       if (stored.seats.length > 0 || stored.models.length > 0) return { day, outcome: 'kept', ...stored };
     }
     const seats = new SeatResolver(identities);
-    const rows = rollUp(day, chooseSources(metrics, events, (id) => seats.seatOf(id)));
+    const rollup = dayRollup(day);
+    chooseSources(metrics, events, (id) => seats.seatOf(id), rollup.add);
+    const rows = rollup.rows();
     await lock.replaceDailyRollups(rows.seats, rows.models);
     return { day, outcome: 'replaced', ...rows };
   });

@@ -21,12 +21,6 @@ export type SourceGroup =
  */
 export const EDIT_TOOLS = ['Edit', 'Write', 'NotebookEdit'] as const;
 
-/** A contribution of a metric or event row to a measure; `perModel` ones also feed the per-model rollup. */
-export interface Contribution {
-  measure: MeasureName;
-  value: number;
-}
-
 interface MetricRule {
   group: SourceGroup;
   /** Measure for a point, or null when the point does not count (e.g. an unknown `type`). */
@@ -59,37 +53,35 @@ export const metricRules: Readonly<Record<string, MetricRule>> = {
 
 export const metricNames: readonly string[] = Object.keys(metricRules);
 
-/** The contributions of one event totals row, each tagged with its source group. */
-export function eventContributions(row: EventTotalsRow): { group: SourceGroup; c: Contribution }[] {
-  const out: { group: SourceGroup; c: Contribution }[] = [];
-  const add = (group: SourceGroup, measure: MeasureName, value: number) => {
-    if (value !== 0) out.push({ group, c: { measure, value } });
+/** Calls `add` for each non-zero contribution of one event totals row, with its source group. */
+export function eventContributions(row: EventTotalsRow, add: (group: SourceGroup, measure: MeasureName, value: number) => void): void {
+  const put = (group: SourceGroup, measure: MeasureName, value: number) => {
+    if (value !== 0) add(group, measure, value);
   };
   switch (row.name) {
     case 'user_prompt':
-      add('prompts', 'prompts', row.count);
+      put('prompts', 'prompts', row.count);
       break;
     case 'api_request':
-      add('apiRequests', 'apiRequests', row.count);
-      add('cost', 'costUsd', row.costUsd);
-      add('tokens', 'inputTokens', row.inputTokens);
-      add('tokens', 'outputTokens', row.outputTokens);
-      add('tokens', 'cacheReadTokens', row.cacheReadTokens);
-      add('tokens', 'cacheCreationTokens', row.cacheCreationTokens);
+      put('apiRequests', 'apiRequests', row.count);
+      put('cost', 'costUsd', row.costUsd);
+      put('tokens', 'inputTokens', row.inputTokens);
+      put('tokens', 'outputTokens', row.outputTokens);
+      put('tokens', 'cacheReadTokens', row.cacheReadTokens);
+      put('tokens', 'cacheCreationTokens', row.cacheCreationTokens);
       break;
     case 'api_error':
-      add('apiErrors', 'apiErrors', row.count);
+      put('apiErrors', 'apiErrors', row.count);
       break;
     case 'tool_result':
-      add('tools', 'toolCalls', row.count);
-      add('tools', 'toolFailures', row.failures);
+      put('tools', 'toolCalls', row.count);
+      put('tools', 'toolFailures', row.failures);
       break;
     case 'tool_decision':
-      add('edits', 'editAccepts', row.accepts);
-      add('edits', 'editRejects', row.rejects);
+      put('edits', 'editAccepts', row.accepts);
+      put('edits', 'editRejects', row.rejects);
       break;
   }
-  return out;
 }
 
 export const perModelMeasures: ReadonlySet<MeasureName> = new Set(['costUsd', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheCreationTokens']);

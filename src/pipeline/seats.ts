@@ -9,6 +9,14 @@ const keysOf = (id: IdentityKey): string[] => {
   return keys;
 };
 
+/** The most readable key of an identity, as keysOf would list it first. */
+const firstKey = (id: IdentityKey): string | undefined =>
+  id.userEmail ? `email:${id.userEmail.toLowerCase()}`
+  : id.userAccountUuid ? `account:${id.userAccountUuid}`
+  : id.endUserId ? `enduser:${id.endUserId}`
+  : id.userId ? `user:${id.userId}`
+  : undefined;
+
 /** Lower is more readable: an email beats an account uuid, which beats an end-user id, which beats an install id. */
 const rank = (key: string): number => ['email:', 'account:', 'enduser:', 'user:'].findIndex((p) => key.startsWith(p));
 
@@ -19,6 +27,8 @@ const rank = (key: string): number => ['email:', 'account:', 'enduser:', 'user:'
  */
 export class SeatResolver {
   private readonly parent = new Map<string, string>();
+  /** Seat label by first key: the pipeline asks once per totals row, for a few thousand identities. */
+  private readonly labels = new Map<string, string>();
 
   constructor(identities: Iterable<IdentityKey>) {
     for (const id of identities) {
@@ -30,16 +40,18 @@ export class SeatResolver {
 
   /** The seat label of a record's identity; "unknown" when it carried none. */
   seatOf(id: IdentityKey): string {
-    const first = keysOf(id)[0];
+    const first = firstKey(id);
     if (first === undefined) return 'unknown';
-    return label(this.find(first));
+    let seat = this.labels.get(first);
+    if (seat === undefined) this.labels.set(first, (seat = label(this.find(first))));
+    return seat;
   }
 
   /** Number of distinct seats among the given identities. */
   countSeats(identities: Iterable<IdentityKey>): number {
     const seats = new Set<string>();
     for (const id of identities) {
-      const first = keysOf(id)[0];
+      const first = firstKey(id);
       if (first !== undefined) seats.add(this.find(first));
     }
     return seats.size;

@@ -1,13 +1,14 @@
-import type { EventTotalsRow, IdentityKey, MetricTotalsRow } from '../store/store.js';
-import { type Contribution, type SourceGroup, eventContributions, metricRules } from './measures.js';
+import type { EventTotalsRow, IdentityKey, MeasureName, MetricTotalsRow } from '../store/store.js';
+import { type SourceGroup, eventContributions, metricRules } from './measures.js';
 
-/** One contribution to a measure, with what it is rolled up by. */
-export interface Attributed {
-  seat: string;
-  surface: string;
-  model: string | null;
-  c: Contribution;
-}
+/** Where chosen contributions go: one measure's value for a seat, surface and model. */
+export type AddContribution = (seat: string, surface: string, model: string | null, measure: MeasureName, value: number) => void;
+
+const groups: readonly SourceGroup[] = [
+  'sessions', 'cost', 'tokens', 'lines', 'commits', 'pullRequests', 'activeTime', 'edits', 'prompts', 'apiRequests', 'apiErrors', 'tools',
+];
+/** A bit per group: what a session or install sent metric points of is one number, not a set of strings. */
+const bit = Object.fromEntries(groups.map((g, i) => [g, 1 << i])) as Record<SourceGroup, number>;
 
 /**
  * The one-source rule: per session and group of measures, metric counters or events,
@@ -27,39 +28,42 @@ export interface Attributed {
  * Groups that no metric reports (prompts, API requests and errors, tools) always come
  * from events.
  */
-export function chooseSources(metrics: MetricTotalsRow[], events: EventTotalsRow[], seatOf: (id: IdentityKey) => string): Attributed[] {
-  /** `source\0group` for every group a session or install sent metric points of. */
-  const covered = new Set<string>();
-  const sessionOf = (sessionId: string) => `session\u0000${sessionId}`;
-  const installOf = (seat: string, surface: string, userId: string | null) => `install\u0000${seat}\u0000${surface}\u0000${userId ?? ''}`;
-  const out: Attributed[] = [];
+export function chooseSources(metrics: MetricTotalsRow[], events: EventTotalsRow[], seatOf: (id: IdentityKey) => string, add: AddContribution): void {
+  // Groups each session (by session.id) and each install sent metric points of. A day has
+  // hundreds of thousands of rows: a bit mask per key, and the install key is only built
+  // when some point lacked session.id.
+  const bySession = new Map<string, number>();
+  const byInstall = new Map<string, number>();
+  const installOf = (seat: string, surface: string, userId: string | null) => `${seat}\u0000${surface}\u0000${userId ?? ''}`;
+  const mark = (keys: Map<string, number>, key: string, mask: number) => keys.set(key, (keys.get(key) ?? 0) | mask);
 
   for (const row of metrics) {
     const rule = metricRules[row.name];
     if (!rule) continue;
     const seat = seatOf(row.identity);
-    const source = row.sessionId !== null ? sessionOf(row.sessionId) : installOf(seat, row.surface, row.identity.userId);
     // The group counts as sent even when this point adds nothing (an unknown `type`, a cumulative repeat).
-    covered.add(`${source}\u0000${rule.group}`);
-    covered.add(`${source}\u0000sessions`);
+    const mask = bit[rule.group] | bit.sessions;
+    if (row.sessionId !== null) mark(bySession, row.sessionId, mask);
+    else mark(byInstall, installOf(seat, row.surface, row.identity.userId), mask);
     const measure = rule.measure(row);
-    if (measure !== null) out.push({ seat, surface: row.surface, model: row.model, c: { measure, value: row.value } });
+    if (measure !== null) add(seat, row.surface, row.model, measure, row.value);
   }
 
-  const isCovered = (row: EventTotalsRow, seat: string, group: SourceGroup) =>
-    (row.sessionId !== null && covered.has(`${sessionOf(row.sessionId)}\u0000${group}`)) ||
-    covered.has(`${installOf(seat, row.surface, row.identity.userId)}\u0000${group}`);
+  /** The groups metric points cover for an event row's session and install. */
+  const coveredFor = (row: EventTotalsRow, seat: string): number =>
+    (row.sessionId !== null ? (bySession.get(row.sessionId) ?? 0) : 0) |
+    (byInstall.size > 0 ? (byInstall.get(installOf(seat, row.surface, row.identity.userId)) ?? 0) : 0);
 
   const eventSessions = new Map<string, { seat: string; surface: string }>();
   for (const row of events) {
     const seat = seatOf(row.identity);
-    for (const { group, c } of eventContributions(row)) {
-      if (!isCovered(row, seat, group)) out.push({ seat, surface: row.surface, model: row.model, c });
-    }
-    if (row.sessionId !== null && !eventSessions.has(row.sessionId) && !isCovered(row, seat, 'sessions')) {
+    const covered = coveredFor(row, seat);
+    eventContributions(row, (group, measure, value) => {
+      if ((covered & bit[group]) === 0) add(seat, row.surface, row.model, measure, value);
+    });
+    if (row.sessionId !== null && (covered & bit.sessions) === 0 && !eventSessions.has(row.sessionId)) {
       eventSessions.set(row.sessionId, { seat, surface: row.surface });
     }
   }
-  for (const s of eventSessions.values()) out.push({ seat: s.seat, surface: s.surface, model: null, c: { measure: 'sessions', value: 1 } });
-  return out;
+  for (const s of eventSessions.values()) add(s.seat, s.surface, null, 'sessions', 1);
 }

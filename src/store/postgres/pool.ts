@@ -75,12 +75,12 @@ export const timed = <Q extends pg.QueryConfig>(query: Q, timeoutMs: number | un
   timeoutMs === undefined ? query : Object.assign(query, { query_timeout: timeoutMs });
 
 /**
- * The limit of background statements over whole tenant-days (the pipeline's scans, retention's
+ * The limits of background statements over whole tenant-days (the pipeline's scans, retention's
  * deletes). The pool's limits are for ingest and API reads; a day of 10 million events takes
- * longer than those to scan (bench:rollup: 30 s and 70 s). A larger work_mem was measured too,
- * and changed nothing there: the scans are bound by reading the day's pages.
+ * longer than those to scan. The pipeline groups a day into some hundred thousand groups per
+ * session: with the default 4 MB of work_mem those aggregates spill to disk (bench:rollup).
  */
-export const BACKGROUND_LIMITS = { statementTimeoutMs: 30 * 60_000 } as const;
+export const BACKGROUND_LIMITS = { statementTimeoutMs: 30 * 60_000, workMemMb: 256 } as const;
 
 /** A query function whose statements have BACKGROUND_LIMITS, server side and client side. */
 // `any` rows by default, as pg's own query() has them.
@@ -88,11 +88,11 @@ export type BackgroundQuery = <R extends pg.QueryResultRow = any>(text: string, 
 
 /** One transaction of background statements: BACKGROUND_LIMITS instead of the pool's. */
 export function inBackgroundTransaction<T>(pool: pg.Pool, what: string, fn: (query: BackgroundQuery) => Promise<T>): Promise<T> {
-  const { statementTimeoutMs } = BACKGROUND_LIMITS;
+  const { statementTimeoutMs, workMemMb } = BACKGROUND_LIMITS;
   // The client-side limit stays a little above the server's, so the server's error is the one reported.
   const clientTimeoutMs = statementTimeoutMs + 5_000;
   return inTransaction(pool, what, async (client) => {
-    await client.query(timed({ text: `SET LOCAL statement_timeout = ${statementTimeoutMs}` }, clientTimeoutMs));
+    await client.query(timed({ text: `SET LOCAL statement_timeout = ${statementTimeoutMs}; SET LOCAL work_mem = '${workMemMb}MB'` }, clientTimeoutMs));
     return fn((text, values) => client.query(timed({ text, ...(values ? { values } : {}) }, clientTimeoutMs)));
   }, clientTimeoutMs);
 }

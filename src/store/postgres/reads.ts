@@ -94,7 +94,7 @@ export async function metricTotals(
   const lookFrom = range.fromNs - lookbackNs;
   const split = `${groupCols}, name, model, attr_type, decision, start_type`;
   // Delta points only need a sum; the window that finds each cumulative point's predecessor
-  // (a sort of the whole range) runs over the cumulative ones alone.
+  // (a sort of the whole range) runs over the cumulative ones alone, found by their own index.
   const sql = `
 WITH pts AS (
   SELECT ${split}, start_time_ns, time_ns, value,
@@ -102,7 +102,7 @@ WITH pts AS (
   FROM point_facts
   WHERE tenant_id = $1 AND ${timeFilter(2)} AND name = ANY($6)
     AND type = 'sum' AND monotonic AND value IS NOT NULL AND temporality = 'cumulative'
-    AND (flags & 1) = 0 -- NO_RECORDED_VALUE
+    AND recorded
 ), increases AS (
   SELECT ${split},
     CASE
@@ -117,7 +117,7 @@ WITH pts AS (
   FROM point_facts
   WHERE tenant_id = $1 AND ${timeFilter(8)} AND name = ANY($6)
     AND type = 'sum' AND monotonic AND value IS NOT NULL AND temporality = 'delta'
-    AND (flags & 1) = 0
+    AND recorded
 )
 SELECT ${split}, sum(value) AS value
 FROM increases

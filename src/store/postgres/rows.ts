@@ -120,7 +120,14 @@ export const eventFactColumns = pick(eventColumns, [
 ]);
 
 /** point_facts (schema version 4): what the pipeline's metric totals read. */
-export const pointFactColumns = pick(pointColumns, [
-  'time_ns', 'start_time_ns', 'flags', 'value', 'monotonic', 'id', 'series_key', 'type', 'temporality', 'surface', 'session_id',
+export const pointFactColumns: readonly Column<MetricPointRecord>[] = [
+  ...pick(pointColumns, ['time_ns', 'start_time_ns', 'value', 'monotonic']),
+  // NO_RECORDED_VALUE clear.
+  ['recorded', 'bool', (p) => (p.flags & 1) === 0],
+  ...pick(pointColumns, ['id', 'series_key', 'type', 'temporality', 'surface', 'session_id',
   'user_email', 'user_account_uuid', 'end_user_id', 'user_id', 'name', 'model', 'attr_type', 'decision', 'start_type',
-]);
+  ]),
+];
+
+/** How a point_facts column that is not a metric_points column is computed from one, in SQL (write-batch.ts). */
+export const pointFactsFromWide: Readonly<Record<string, string>> = { recorded: '(flags & 1) = 0' };

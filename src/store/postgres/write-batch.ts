@@ -7,7 +7,7 @@ import { copyColumns, copyLines } from './copy-text.js';
 import { sqlState } from './errors.js';
 import { dayOfNs, type PartitionKeeper, type PartitionedTable } from './partitions.js';
 import { inTransaction, timed } from './pool.js';
-import { type Column, eventColumns, eventFactColumns, pointColumns, pointFactColumns, spanColumns } from './rows.js';
+import { type Column, eventColumns, eventFactColumns, pointColumns, pointFactColumns, pointFactsFromWide, spanColumns } from './rows.js';
 import { type SeenCache, type SeenUpdates, mergeSeen, writeSeen } from './seen.js';
 
 export interface WriteContext {
@@ -36,7 +36,7 @@ interface TableSpec {
   columns: readonly Column<never>[];
   pick: (b: RecordBatch) => readonly RecordBase[];
   /** The narrow table the pipeline reads (schema.ts, version 4), written with every row of this one. */
-  facts?: { table: PartitionedTable; columns: readonly Column<never>[] };
+  facts?: { table: PartitionedTable; columns: readonly Column<never>[]; fromWide?: Readonly<Record<string, string>> };
 }
 
 const tables: TableSpec[] = [
@@ -50,7 +50,7 @@ const tables: TableSpec[] = [
     table: 'metric_points',
     columns: pointColumns as readonly Column<never>[],
     pick: (b) => b.points,
-    facts: { table: 'point_facts', columns: pointFactColumns as readonly Column<never>[] },
+    facts: { table: 'point_facts', columns: pointFactColumns as readonly Column<never>[], fromWide: pointFactsFromWide },
   },
   { table: 'spans', columns: spanColumns as readonly Column<never>[], pick: (b) => b.spans },
 ];
@@ -136,8 +136,9 @@ export async function writeGroup(ctx: WriteContext, group: readonly PreparedBatc
           }
           // The narrow copy of exactly the rows that were new: a stored record's facts are there already.
           const factColumns = columnsOf.get(facts.table) as string;
+          const select = factColumns.split(', ').map((c) => facts.fromWide?.[c] ?? c).join(', ');
           await client.query(timed({
-            text: `WITH added AS (${insert} RETURNING ${factColumns}) INSERT INTO ${facts.table} (${factColumns}) SELECT ${factColumns} FROM added`,
+            text: `WITH added AS (${insert} RETURNING *) INSERT INTO ${facts.table} (${factColumns}) SELECT ${select} FROM added`,
           }, ctx.timeoutMs));
         }
         for (const [tenantId, updates] of seen) await writeSeen(client, tenantId, updates, ctx.timeoutMs);

@@ -1,0 +1,40 @@
+import net from 'node:net';
+import { CUMULATIVE_LOOKBACK_NS } from '../../src/pipeline/compute-day.js';
+import { addDays, dayRangeNs, today } from '../../src/pipeline/days.js';
+import { EDIT_TOOLS, metricNames } from '../../src/pipeline/measures.js';
+import { dayRollup } from '../../src/pipeline/rollup-rows.js';
+import { SeatResolver } from '../../src/pipeline/seats.js';
+import { chooseSources } from '../../src/pipeline/sources.js';
+import * as reads from '../../src/store/postgres/reads.js';
+import { startEmbeddedPostgres } from '../../src/store/postgres/embedded.js';
+import { createPool } from '../../src/store/postgres/pool.js';
+import { quietLogger } from './bench-db.js';
+
+const [dataDir] = process.argv.slice(2);
+const port = await new Promise<number>((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const a = s.address();
+    s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+  });
+});
+const embedded = await startEmbeddedPostgres({ dataDir: dataDir as string, port, logger: quietLogger });
+const pool = createPool(embedded.url, quietLogger, { statementTimeoutMs: 3_600_000 });
+const range = dayRangeNs(addDays(today('UTC'), -1), 'UTC');
+for (let run = 0; run < 2; run++) {
+  let t = performance.now();
+  const lap = (what: string) => { const n = performance.now(); process.stdout.write(`${what}: ${((n - t) / 1000).toFixed(2)} s\n`); t = n; };
+  const events = await reads.eventTotals(pool, 'bench', range, EDIT_TOOLS);
+  lap(`eventTotals (${events.length} rows)`);
+  const metrics = await reads.metricTotals(pool, 'bench', range, metricNames, CUMULATIVE_LOOKBACK_NS);
+  lap(`metricTotals (${metrics.length} rows)`);
+  const ids = await reads.listIdentities(pool, 'bench');
+  const seats = new SeatResolver(ids);
+  lap(`identities + resolver (${ids.length})`);
+  const rollup = dayRollup('d');
+  chooseSources(metrics, events, (id) => seats.seatOf(id), rollup.add);
+  const rows = rollup.rows();
+  lap(`chooseSources + rollup (${rows.seats.length} seat rows, ${rows.models.length} model rows)`);
+}
+await pool.end();
+await embedded.stop();
+process.exit(0);
