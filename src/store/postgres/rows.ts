@@ -103,31 +103,3 @@ export const spanColumns: readonly Column<SpanRecord>[] = [
   ['links', 'doc', (s) => jsonText(s.links)],
   ['model', 'text', (s) => (typeof s.attributes['model'] === 'string' ? s.attributes['model'] : null)],
 ];
-
-/** Columns of a wide table, by name, in the order given: the narrow tables read each value off a record the same way. */
-function pick<R>(columns: readonly Column<R>[], names: readonly string[]): readonly Column<R>[] {
-  return names.map((n) => {
-    const column = columns.find(([name]) => name === n);
-    if (column === undefined) throw new Error(`no column ${n}`);
-    return column;
-  });
-}
-
-/** event_facts (schema version 4): what the pipeline's event totals read. */
-export const eventFactColumns = pick(eventColumns, [
-  'time_ns', 'cost_usd', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_creation_tokens', 'success', 'surface',
-  'session_id', 'user_email', 'user_account_uuid', 'end_user_id', 'user_id', 'name', 'model', 'decision', 'tool_name',
-]);
-
-/** point_facts (schema version 4): what the pipeline's metric totals read. */
-export const pointFactColumns: readonly Column<MetricPointRecord>[] = [
-  ...pick(pointColumns, ['time_ns', 'start_time_ns', 'value', 'monotonic']),
-  // NO_RECORDED_VALUE clear.
-  ['recorded', 'bool', (p) => (p.flags & 1) === 0],
-  ...pick(pointColumns, ['id', 'series_key', 'type', 'temporality', 'surface', 'session_id',
-  'user_email', 'user_account_uuid', 'end_user_id', 'user_id', 'name', 'model', 'attr_type', 'decision', 'start_type',
-  ]),
-];
-
-/** How a point_facts column that is not a metric_points column is computed from one, in SQL (write-batch.ts). */
-export const pointFactsFromWide: Readonly<Record<string, string>> = { recorded: '(flags & 1) = 0' };

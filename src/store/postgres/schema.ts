@@ -217,8 +217,8 @@ END $$;
     // The daily pipeline used to scan the telemetry tables themselves, whose rows carry the
     // JSON documents (about 1.5 KB each): a 10-million-event day meant reading some 30 GB.
     // It now reads narrow copies of the typed columns it adds up (EventFacts / PointFacts),
-    // written in the same transaction as each record (write-batch.ts), a quarter of the
-    // width. The wide tables stay the record of what arrived and keep their own copy.
+    // a quarter of the width, which a trigger writes in the same statement as each record.
+    // The wide tables stay the record of what arrived and keep their own copy.
     name: 'narrow pipeline tables: event_facts and point_facts',
     sql: `
 CREATE TABLE event_facts (
@@ -288,6 +288,27 @@ BEGIN
       p.bound);
   END LOOP;
 END $$;
+-- Every row that lands in a wide table is copied here by the server itself: one statement
+-- trigger per COPY or INSERT, over exactly the rows it added (ON CONFLICT DO NOTHING skips
+-- are not in new_rows), so the ingest path sends each record once.
+CREATE FUNCTION copy_event_facts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO event_facts SELECT tenant_id, ts, time_ns, cost_usd, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, success, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, decision, tool_name
+    FROM new_rows;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER events_copy_facts AFTER INSERT ON events REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION copy_event_facts();
+
+CREATE FUNCTION copy_point_facts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO point_facts SELECT tenant_id, ts, time_ns, start_time_ns, value, monotonic, (flags & 1) = 0, id, series_key, type, temporality, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, attr_type, decision, start_type
+    FROM new_rows;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER metric_points_copy_facts AFTER INSERT ON metric_points REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION copy_point_facts();
+
 INSERT INTO event_facts SELECT tenant_id, ts, time_ns, cost_usd, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, success, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, decision, tool_name
   FROM events;
 INSERT INTO point_facts SELECT tenant_id, ts, time_ns, start_time_ns, value, monotonic, (flags & 1) = 0, id, series_key, type, temporality, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, attr_type, decision, start_type

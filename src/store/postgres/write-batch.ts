@@ -7,7 +7,7 @@ import { copyColumns, copyLines } from './copy-text.js';
 import { sqlState } from './errors.js';
 import { dayOfNs, type PartitionKeeper, type PartitionedTable } from './partitions.js';
 import { inTransaction, timed } from './pool.js';
-import { type Column, eventColumns, eventFactColumns, pointColumns, pointFactColumns, pointFactsFromWide, spanColumns } from './rows.js';
+import { type Column, eventColumns, pointColumns, spanColumns } from './rows.js';
 import { type SeenCache, type SeenUpdates, mergeSeen, writeSeen } from './seen.js';
 
 export interface WriteContext {
@@ -35,28 +35,16 @@ interface TableSpec {
   table: PartitionedTable;
   columns: readonly Column<never>[];
   pick: (b: RecordBatch) => readonly RecordBase[];
-  /** The narrow table the pipeline reads (schema.ts, version 4), written with every row of this one. */
-  facts?: { table: PartitionedTable; columns: readonly Column<never>[]; fromWide?: Readonly<Record<string, string>> };
+  /** The narrow table a trigger copies each new row into (schema.ts, version 4): it needs the same day partitions. */
+  facts?: PartitionedTable;
 }
 
 const tables: TableSpec[] = [
-  {
-    table: 'events',
-    columns: eventColumns as readonly Column<never>[],
-    pick: (b) => b.events,
-    facts: { table: 'event_facts', columns: eventFactColumns as readonly Column<never>[] },
-  },
-  {
-    table: 'metric_points',
-    columns: pointColumns as readonly Column<never>[],
-    pick: (b) => b.points,
-    facts: { table: 'point_facts', columns: pointFactColumns as readonly Column<never>[], fromWide: pointFactsFromWide },
-  },
+  { table: 'events', columns: eventColumns as readonly Column<never>[], pick: (b) => b.events, facts: 'event_facts' },
+  { table: 'metric_points', columns: pointColumns as readonly Column<never>[], pick: (b) => b.points, facts: 'point_facts' },
   { table: 'spans', columns: spanColumns as readonly Column<never>[], pick: (b) => b.spans },
 ];
-const columnsOf = new Map(
-  tables.flatMap((t) => [[t.table, copyColumns(t.columns)] as const, ...(t.facts ? [[t.facts.table, copyColumns(t.facts.columns)] as const] : [])]),
-);
+const columnsOf = new Map(tables.map((t) => [t.table, copyColumns(t.columns)]));
 
 /**
  * Serializes a batch. Throws (RangeError) when a record cannot be stored, before
@@ -74,12 +62,11 @@ export function prepareBatch(seen: SeenCache, tenantId: string, batch: RecordBat
       if (r.tenantId !== tenantId) throw new Error(`record ${r.id} belongs to tenant ${r.tenantId}, not ${tenantId}`);
       set.add(dayOfNs(r.timeNs));
     }
-    for (const t of facts ? [{ table, columns }, facts] : [{ table, columns }]) {
-      days.set(t.table, set);
-      const data = copyLines(t.columns as readonly Column<RecordBase>[], tenantId, records);
-      copies.push({ table: t.table, data });
-      bytes += data.length;
-    }
+    days.set(table, set);
+    if (facts) days.set(facts, set);
+    const data = copyLines(columns as readonly Column<RecordBase>[], tenantId, records);
+    copies.push({ table, data });
+    bytes += data.length;
   }
   return { tenantId, copies, days, seen: seen.pending(tenantId, tables.flatMap((t) => t.pick(batch))), bytes };
 }
@@ -116,30 +103,18 @@ export async function writeGroup(ctx: WriteContext, group: readonly PreparedBatc
       ctx.pool,
       'store the records',
       async (client) => {
-        const dataOf = (table: PartitionedTable) => group.flatMap((b) => b.copies.filter((c) => c.table === table).map((c) => c.data));
-        for (const { table, facts } of tables) {
-          const data = dataOf(table);
+        for (const { table } of tables) {
+          const data = group.flatMap((b) => b.copies.filter((c) => c.table === table).map((c) => c.data));
           if (data.length === 0) continue;
           const columns = columnsOf.get(table) as string;
           if (mode === 'direct') {
             await copyIn(client, table, columns, data, ctx.timeoutMs);
-            if (facts) await copyIn(client, facts.table, columnsOf.get(facts.table) as string, dataOf(facts.table), ctx.timeoutMs);
             continue;
           }
           const stage = `stage_${table}`;
           await client.query(timed({ text: `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table}) ON COMMIT DELETE ROWS` }, ctx.timeoutMs));
           await copyIn(client, stage, columns, data, ctx.timeoutMs);
-          const insert = `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${stage} ON CONFLICT DO NOTHING`;
-          if (!facts) {
-            await client.query(timed({ text: insert }, ctx.timeoutMs));
-            continue;
-          }
-          // The narrow copy of exactly the rows that were new: a stored record's facts are there already.
-          const factColumns = columnsOf.get(facts.table) as string;
-          const select = factColumns.split(', ').map((c) => facts.fromWide?.[c] ?? c).join(', ');
-          await client.query(timed({
-            text: `WITH added AS (${insert} RETURNING *) INSERT INTO ${facts.table} (${factColumns}) SELECT ${select} FROM added`,
-          }, ctx.timeoutMs));
+          await client.query(timed({ text: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${stage} ON CONFLICT DO NOTHING` }, ctx.timeoutMs));
         }
         for (const [tenantId, updates] of seen) await writeSeen(client, tenantId, updates, ctx.timeoutMs);
       },
