@@ -10,14 +10,24 @@ import { startEmbeddedPostgres } from '../../src/store/postgres/embedded.js';
 import { createPool } from '../../src/store/postgres/pool.js';
 import { quietLogger } from './bench-db.js';
 
+/**
+ * Where computeDay's time goes, on a database kept by `bench:rollup -- --keep`: each read
+ * alone (SQL and row parsing), then seat linking, source choice and rollup in Node, twice.
+ *   node --import tsx scripts/bench/cd-time.ts <DATA_DIR of the kept run>
+ */
+
 const [dataDir] = process.argv.slice(2);
+if (!dataDir) {
+  process.stderr.write('usage: cd-time.ts <data dir>\n');
+  process.exit(2);
+}
 const port = await new Promise<number>((resolve) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => {
     const a = s.address();
     s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
   });
 });
-const embedded = await startEmbeddedPostgres({ dataDir: dataDir as string, port, logger: quietLogger });
+const embedded = await startEmbeddedPostgres({ dataDir, port, logger: quietLogger });
 const pool = createPool(embedded.url, quietLogger, { statementTimeoutMs: 3_600_000 });
 const range = dayRangeNs(addDays(today('UTC'), -1), 'UTC');
 for (let run = 0; run < 2; run++) {
