@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { createTenant, createToken } from '../../src/ingest/tenancy.js';
 import { createPostgresStore, type PostgresStore } from '../../src/store/postgres/adapter.js';
@@ -78,6 +79,19 @@ export async function openBenchDb(label: string, tenantId = 'bench'): Promise<Be
       await store.close();
       await pg.stop();
       if (!keep) await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The embedded PostgreSQL of a run kept with --keep, started again for experiments on its data. */
+export async function openKeptDb(dataDir: string): Promise<{ pool: pg.Pool; close(): Promise<void> }> {
+  const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), logger: quietLogger });
+  const pool = createPool(embedded.url, quietLogger, { statementTimeoutMs: 3_600_000 });
+  return {
+    pool,
+    async close() {
+      await pool.end();
+      await embedded.stop();
     },
   };
 }

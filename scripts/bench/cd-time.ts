@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { CUMULATIVE_LOOKBACK_NS } from '../../src/pipeline/compute-day.js';
 import { addDays, dayRangeNs, today } from '../../src/pipeline/days.js';
 import { EDIT_TOOLS, metricNames } from '../../src/pipeline/measures.js';
@@ -6,9 +5,7 @@ import { dayRollup } from '../../src/pipeline/rollup-rows.js';
 import { SeatResolver } from '../../src/pipeline/seats.js';
 import { chooseSources } from '../../src/pipeline/sources.js';
 import * as reads from '../../src/store/postgres/reads.js';
-import { startEmbeddedPostgres } from '../../src/store/postgres/embedded.js';
-import { createPool } from '../../src/store/postgres/pool.js';
-import { quietLogger } from './bench-db.js';
+import { openKeptDb } from './bench-db.js';
 
 /**
  * Where computeDay's time goes, on a database kept by `bench:rollup -- --keep`: each read
@@ -21,14 +18,8 @@ if (!dataDir) {
   process.stderr.write('usage: cd-time.ts <data dir>\n');
   process.exit(2);
 }
-const port = await new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const a = s.address();
-    s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-  });
-});
-const embedded = await startEmbeddedPostgres({ dataDir, port, logger: quietLogger });
-const pool = createPool(embedded.url, quietLogger, { statementTimeoutMs: 3_600_000 });
+const kept = await openKeptDb(dataDir);
+const pool = kept.pool;
 const range = dayRangeNs(addDays(today('UTC'), -1), 'UTC');
 for (let run = 0; run < 2; run++) {
   let t = performance.now();
@@ -45,6 +36,5 @@ for (let run = 0; run < 2; run++) {
   const rows = rollup.rows();
   lap(`chooseSources + rollup (${rows.seats.length} seat rows, ${rows.models.length} model rows)`);
 }
-await pool.end();
-await embedded.stop();
+await kept.close();
 process.exit(0);
