@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { dayOfDate, factTables, partitionedTables, type PartitionKeeper } from './partitions.js';
+import { dayOfDate, factTables, partitionedTables, recordTables, type PartitionedTable, type PartitionKeeper } from './partitions.js';
 import { inBackgroundTransaction, withClient } from './pool.js';
 
 /**
@@ -9,13 +9,15 @@ import { inBackgroundTransaction, withClient } from './pool.js';
  * what gives the disk space back. Returns the number of records deleted.
  */
 export async function deleteRawBefore(pool: pg.Pool, partitions: PartitionKeeper, logger: Logger, tenantId: string, before: Date): Promise<number> {
-  let deleted = 0;
-  for (const table of partitionedTables) {
+  const deleteFrom = async (table: PartitionedTable): Promise<number> => {
     const r = await inBackgroundTransaction(pool, 'delete old records', (query) =>
       query(`DELETE FROM ${table} WHERE tenant_id = $1 AND ts < $2`, [tenantId, before]));
-    // A fact row is a copy of a record's columns, not a record of its own.
-    if (!(factTables as readonly string[]).includes(table)) deleted += r.rowCount ?? 0;
-  }
+    return r.rowCount ?? 0;
+  };
+  let deleted = 0;
+  for (const table of recordTables) deleted += await deleteFrom(table);
+  // A fact row is a copy of a record's columns, not a record of its own: not counted.
+  for (const table of factTables) await deleteFrom(table);
   await withClient(pool, 'drop old partitions', async (client) => {
     const dropped = await dropEmptyPartitions(client, dayOfDate(before));
     if (dropped.length > 0) {
