@@ -44,6 +44,17 @@ CREATE INDEX ${table}_tenant_ts_idx ON ${table} (tenant_id, ts);
 CREATE INDEX ${table}_tenant_session_idx ON ${table} (tenant_id, session_id);
 CREATE INDEX ${table}_tenant_seat_ts_idx ON ${table} (tenant_id, seat, ts);`;
 
+/**
+ * Version 4's narrow rows, as selected from an events / metric_points row: one list for
+ * its trigger and its backfill. Part of a released migration: never edit.
+ */
+const v4EventFacts = `tenant_id, ts, time_ns, cost_usd, input_tokens, output_tokens, cache_read_tokens,
+  cache_creation_tokens, success, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name,
+  model, decision, tool_name`;
+const v4PointFacts = `tenant_id, ts, time_ns, start_time_ns, value, monotonic, (flags & 1) = 0, id, series_key, type,
+  temporality, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, attr_type,
+  decision, start_type`;
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -293,7 +304,7 @@ END $$;
 -- are not in new_rows), so the ingest path sends each record once.
 CREATE FUNCTION copy_event_facts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO event_facts SELECT tenant_id, ts, time_ns, cost_usd, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, success, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, decision, tool_name
+  INSERT INTO event_facts SELECT ${v4EventFacts}
     FROM new_rows;
   RETURN NULL;
 END $$;
@@ -302,16 +313,16 @@ CREATE TRIGGER events_copy_facts AFTER INSERT ON events REFERENCING NEW TABLE AS
 
 CREATE FUNCTION copy_point_facts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO point_facts SELECT tenant_id, ts, time_ns, start_time_ns, value, monotonic, (flags & 1) = 0, id, series_key, type, temporality, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, attr_type, decision, start_type
+  INSERT INTO point_facts SELECT ${v4PointFacts}
     FROM new_rows;
   RETURN NULL;
 END $$;
 CREATE TRIGGER metric_points_copy_facts AFTER INSERT ON metric_points REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION copy_point_facts();
 
-INSERT INTO event_facts SELECT tenant_id, ts, time_ns, cost_usd, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, success, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, decision, tool_name
+INSERT INTO event_facts SELECT ${v4EventFacts}
   FROM events;
-INSERT INTO point_facts SELECT tenant_id, ts, time_ns, start_time_ns, value, monotonic, (flags & 1) = 0, id, series_key, type, temporality, surface, session_id, user_email, user_account_uuid, end_user_id, user_id, name, model, attr_type, decision, start_type
+INSERT INTO point_facts SELECT ${v4PointFacts}
   FROM metric_points;
 `,
   },
