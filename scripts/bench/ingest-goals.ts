@@ -19,14 +19,12 @@ export interface OverloadFigures {
   lifetimeMaxRssMb: number;
 }
 
-const find = (results: PhaseResult[], f: (r: PhaseResult) => boolean) => results.find(f);
-
 /** Judges a run against INGEST_GOALS; a goal whose phase did not run is left out. */
 export function judgeIngestGoals(results: PhaseResult[], overload: OverloadFigures | null): GoalVerdict[] {
   const g = INGEST_GOALS;
   const verdicts: GoalVerdict[] = [];
-  const maxDurable = (p: string) => find(results, (r) => r.name === `max durable ${p}`);
-  const maxCeiling = (p: string) => find(results, (r) => r.name === `max decode-only ${p}`);
+  const maxDurable = (p: string) => results.find((r) => r.name === `max durable ${p}`);
+  const maxCeiling = (p: string) => results.find((r) => r.name === `max decode-only ${p}`);
   const grpc = maxDurable('grpc');
   if (grpc) {
     verdicts.push({ goal: `durable gRPC log records/s >= ${g.durableGrpcLogRecordsPerSecond.toLocaleString('en-US')}`,
@@ -39,7 +37,7 @@ export function judgeIngestGoals(results: PhaseResult[], overload: OverloadFigur
     const ratio = d.recordsPerSecond / c.recordsPerSecond;
     verdicts.push({ goal: `durable/ceiling ${p} >= ${g.durableToCeiling}`, measured: ratio.toFixed(2), met: ratio >= g.durableToCeiling });
   }
-  const half = find(results, (r) => r.name.startsWith('half-rate'));
+  const half = results.find((r) => r.name.startsWith('half-rate'));
   if (half) {
     verdicts.push({ goal: `p99 export latency at half the max rate <= ${g.halfRateP99Ms} ms`, measured: `${half.p99Ms.toFixed(1)} ms`,
       met: half.p99Ms <= g.halfRateP99Ms && half.retryableRefusals === 0 && half.errors === 0 });
@@ -50,13 +48,13 @@ export function judgeIngestGoals(results: PhaseResult[], overload: OverloadFigur
     const peak = Math.max(...steady.map((r) => r.serverPeakRssMb));
     verdicts.push({ goal: `peak RSS at the durable gRPC rates <= ${g.peakRssMb} MB`, measured: `${peak.toFixed(0)} MB`, met: peak <= g.peakRssMb });
   }
-  const over = find(results, (r) => r.name.startsWith('overload'));
+  const over = results.find((r) => r.name.startsWith('overload'));
   if (over && overload) {
     verdicts.push({ goal: `overload: under ${g.overloadRssMb} MB and still acknowledging`,
       measured: `${overload.lifetimeMaxRssMb.toFixed(0)} MB, ${Math.round(over.recordsPerSecond).toLocaleString('en-US')} rec/s acked, ${over.retryableRefusals} refused, ${over.errors} errors`,
       met: overload.lifetimeMaxRssMb < g.overloadRssMb && over.recordsPerSecond > 0 && over.errors === 0 });
   }
-  const rec = find(results, (r) => r.name.startsWith('recovery'));
+  const rec = results.find((r) => r.name.startsWith('recovery'));
   if (rec && rec.targetRecordsPerSecond) {
     const share = rec.recordsPerSecond / rec.targetRecordsPerSecond;
     verdicts.push({ goal: 'recovery after overload: the offered half rate acknowledged, nothing refused',
