@@ -110,7 +110,7 @@ log(`computeDay (second run): ${secondSeconds.toFixed(2)} s, ${fmt(expected.even
 
 const timeIt = async (f: () => Promise<unknown>) => { const t0 = performance.now(); await f(); return seconds(t0); };
 const breakdown = {
-  eventTotals: await timeIt(() => store.eventTotals(tenant.id, range, EDIT_TOOLS)),
+  eventTotals: await timeIt(() => store.eventTotals(tenant.id, range, EDIT_TOOLS, metricNames)),
   metricTotals: await timeIt(() => store.metricTotals(tenant.id, range, metricNames, CUMULATIVE_LOOKBACK_NS)),
   listIdentities: await timeIt(() => store.listIdentities(tenant.id)),
   replaceDailyRollups: await timeIt(() => store.replaceDailyRollups(tenant.id, day, result.seats, result.models)),
@@ -124,7 +124,7 @@ if (overTimeout.length > 0) log(`WARNING: ${overTimeout.join(', ')} took over ${
 let plans: string[] = [];
 if (!args['no-explain']) {
   const x = explainingPool(store.pool);
-  await reads.eventTotals(x.pool, tenant.id, range, EDIT_TOOLS);
+  await reads.eventTotals(x.pool, tenant.id, range, EDIT_TOOLS, metricNames);
   await reads.metricTotals(x.pool, tenant.id, range, metricNames, CUMULATIVE_LOOKBACK_NS);
   plans = x.plans;
   for (const [i, plan] of plans.entries()) process.stdout.write(`\n---- EXPLAIN ANALYZE ${['eventTotals', 'metricTotals'][i]} ----\n${plan}\n`);

@@ -418,7 +418,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
     describe('pipeline reads', () => {
       const range = (from: string, to: string) => ({ fromNs: nsOf(from), toNs: nsOf(to) });
 
-      it('eventTotals counts each stored event once, per session, identity, surface, model and name', async () => {
+      it('eventTotals counts each stored event once, per identity, surface, model and name, and session when it sent no metrics', async () => {
         const t = await tenant();
         const facts = (over: object) => ({ ...makeEvent({ tenantId: t }).facts, ...over });
         const api = (i: number, time: string) =>
@@ -433,7 +433,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         };
         await store.writeBatch(t, batch);
         await store.writeBatch(t, batch);
-        const rows = await store.eventTotals(t, range('2025-06-01T00:00:00Z', '2025-06-02T00:00:00Z'), ['Edit', 'Write']);
+        const rows = await store.eventTotals(t, range('2025-06-01T00:00:00Z', '2025-06-02T00:00:00Z'), ['Edit', 'Write'], []);
         const byName = Object.fromEntries(rows.map((r) => [`${r.name}/${r.model ?? ''}`, r]));
         expect(byName['api_request/opus']).to.include({ count: 2, costUsd: 1, inputTokens: 20, outputTokens: 4, sessionId: 'session-1', surface: 'claude_code' });
         expect(byName['tool_decision/']).to.include({ count: 3, accepts: 1, rejects: 1 });
@@ -555,7 +555,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
       const metricKeys = (rows: Awaited<ReturnType<Store['metricTotals']>>) =>
         rows
           .filter((r) => r.value !== 0)
-          .map((r) => JSON.stringify([r.sessionId, ids(r.identity), r.surface, r.name, r.model, r.type, r.decision, r.startType, r.value]))
+          .map((r) => JSON.stringify([r.sessioned, ids(r.identity), r.surface, r.name, r.model, r.type, r.decision, r.startType, r.value]))
           .sort();
 
       it('metricTotals counts a point delivered twice once: delta and cumulative, across batches and within one', async () => {
@@ -578,8 +578,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
           cumulative(at('01:00:00'), 9, 'late', '2025-07-02T20:00:00Z'),
         ];
         const expected = [
-          JSON.stringify(['session-1', ids(ada), 'claude_code', name, 'opus', 'input', null, null, 8]),
-          JSON.stringify(['session-1', ids(ada), 'claude_code', name, 'opus', 'output', null, null, 10 + 5 + 4 + 2 + 5]),
+          JSON.stringify([true, ids(ada), 'claude_code', name, 'opus', 'input', null, null, 8]),
+          JSON.stringify([true, ids(ada), 'claude_code', name, 'opus', 'output', null, null, 10 + 5 + 4 + 2 + 5]),
         ];
         await store.writeBatch(t, points(list));
         const once = await store.metricTotals(t, dayOf('2025-07-03'), [name], lookback);
@@ -613,13 +613,13 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         await store.writeBatch(t, points(list));
         await store.writeBatch(t, points([...list].reverse()));
         const rows = await store.metricTotals(t, dayOf('2025-07-04'), [name], lookback);
-        expect(metricKeys(rows)).to.deep.equal([JSON.stringify(['session-1', ids(ada), 'claude_code', name, null, 'added', null, null, 15 + 26 + 2 + 1])]);
+        expect(metricKeys(rows)).to.deep.equal([JSON.stringify([true, ids(ada), 'claude_code', name, null, 'added', null, null, 15 + 26 + 2 + 1])]);
       });
 
-      it('metricTotals groups by session, identity, surface, metric, model, type, decision and start_type', async () => {
+      it('metricTotals groups by identity, surface, metric, model, type, decision, start_type and whether points carried a session', async () => {
         const t = await tenant();
         let k = 0;
-        type Over = { sessionId?: string; who?: IdentityKey; surface?: string; name?: string; model?: string | null; type?: string | null; decision?: string | null; startType?: string | null };
+        type Over = { sessionId?: string | null; who?: IdentityKey; surface?: string; name?: string; model?: string | null; type?: string | null; decision?: string | null; startType?: string | null };
         const p = (value: number, o: Over = {}) =>
           makePoint({
             tenantId: t,
@@ -627,7 +627,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
             value,
             seriesKey: `s${k++}`,
             name: o.name ?? 'claude_code.token.usage',
-            sessionId: o.sessionId ?? 'session-1',
+            sessionId: o.sessionId === undefined ? 'session-1' : o.sessionId,
             identity: asIdentity(o.who ?? ada),
             surface: o.surface ?? 'claude_code',
             facts: { model: o.model === undefined ? 'opus' : o.model, type: o.type === undefined ? 'input' : o.type, decision: o.decision ?? null, startType: o.startType ?? null },
@@ -637,7 +637,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
           p(2048), // the same group
           p(2, { type: 'output' }),
           p(4, { model: 'sonnet' }),
-          p(8, { sessionId: 'session-2' }),
+          p(8, { sessionId: 'session-2' }), // another session of the same group: sessions fold
+          p(4096, { sessionId: null }),
           p(16, { who: bo }),
           p(32, { surface: 'cowork' }),
           p(64, { name: 'claude_code.cost.usage', type: null }),
@@ -652,7 +653,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         const rows = await store.metricTotals(t, dayOf('2025-07-05'), names, lookback);
         const row = (value: number, o: Over = {}) =>
           JSON.stringify([
-            o.sessionId ?? 'session-1',
+            o.sessionId !== null,
             ids(o.who ?? ada),
             o.surface ?? 'claude_code',
             o.name ?? 'claude_code.token.usage',
@@ -664,10 +665,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
           ]);
         expect(metricKeys(rows)).to.deep.equal(
           [
-            row(1 + 2048),
+            row(1 + 2048 + 8),
             row(2, { type: 'output' }),
             row(4, { model: 'sonnet' }),
-            row(8, { sessionId: 'session-2' }),
+            row(4096, { sessionId: null }),
             row(16, { who: bo }),
             row(32, { surface: 'cowork' }),
             row(64, { name: 'claude_code.cost.usage', type: null }),
@@ -720,7 +721,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         await store.writeBatch(t, events(all.slice(0, 4)));
         await store.writeBatch(t, events([...all.slice(1, 6), all[5]!]));
         await store.writeBatch(t, events([...all, ...all]));
-        const rows = await store.eventTotals(t, dayOf('2025-07-06'), ['Edit']);
+        const rows = await store.eventTotals(t, dayOf('2025-07-06'), ['Edit'], ['claude_code.cost.usage']);
         const key = (r: Awaited<ReturnType<Store['eventTotals']>>[number]) =>
           JSON.stringify([r.sessionId, ids(r.identity), r.surface, r.model, r.name, r.count, r.failures, r.costUsd, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheCreationTokens]);
         const row = (count: number, costUsd: number, o: Over = {}, failures = 0) =>
@@ -733,6 +734,43 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
             row(1, 0.25, { who: bo }),
             row(1, 0.25, { surface: 'cowork' }),
             row(2, 0, { name: 'tool_result', model: null }, 1),
+          ].sort(),
+        );
+      });
+
+      it('eventTotals folds the events of sessions that sent metrics, by the metric names they sent in the range', async () => {
+        const t = await tenant();
+        const [cost, tokens, lines] = ['claude_code.cost.usage', 'claude_code.token.usage', 'claude_code.lines_of_code.count'];
+        const at = (h: string) => `2025-07-08T${h}Z`;
+        let k = 0;
+        const e = (sessionId: string | null, who: IdentityKey = ada) =>
+          makeEvent({ tenantId: t, time: at('09:00:00'), promptId: `p${k++}`, name: 'api_request', sessionId, identity: asIdentity(who), facts: { ...makeEvent({ tenantId: t }).facts, model: 'opus', costUsd: 1 } });
+        const p = (sessionId: string | null, name: string, over: { time?: string; flags?: number; type?: 'gauge' } = {}) =>
+          makePoint({ tenantId: t, time: over.time ?? at('09:30:00'), name, sessionId, value: 1, seriesKey: `s${k++}`, flags: over.flags ?? 0, ...(over.type ? { type: over.type } : {}) });
+        await store.writeBatch(t, {
+          events: [e('s-a'), e('s-a'), e('s-b'), e('s-c', bo), e('s-d'), e('s-e'), e(null)],
+          points: [
+            p('s-a', cost), p('s-a', tokens), p('s-a', cost),
+            p('s-b', tokens), p('s-b', cost),
+            p('s-c', cost),
+            p('s-d', cost, { time: '2025-07-07T23:00:00Z' }), // the day before: not this day's
+            p('s-d', cost, { flags: 1 }), // NO_RECORDED_VALUE
+            p('s-d', tokens, { type: 'gauge' }), // not a sum
+            p('s-e', lines), // not asked for
+            p(null, cost), // no session: speaks for none here
+          ],
+          spans: [],
+        });
+        const rows = await store.eventTotals(t, dayOf('2025-07-08'), [], [tokens, cost]);
+        const key = (r: Awaited<ReturnType<Store['eventTotals']>>[number]) => JSON.stringify([r.sessionMetrics, r.sessionId, ids(r.identity), r.count, r.costUsd]);
+        const sent = [cost, tokens].sort();
+        expect(rows.map(key).sort()).to.deep.equal(
+          [
+            JSON.stringify([sent, null, ids(ada), 3, 3]), // s-a and s-b sent the same two: one row
+            JSON.stringify([[cost], null, ids(bo), 1, 1]),
+            JSON.stringify([[], 's-d', ids(ada), 1, 1]),
+            JSON.stringify([[], 's-e', ids(ada), 1, 1]),
+            JSON.stringify([[], null, ids(ada), 1, 1]),
           ].sort(),
         );
       });
@@ -757,15 +795,16 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
           [a, ada, 'claude_code', 3],
           [b, bo, 'cowork', 5],
         ] as const) {
-          const ev = await store.eventTotals(tenantId, day, []);
-          expect(ev.map((r) => [r.identity, r.surface, r.count, r.costUsd])).to.deep.equal([[who, surface, 1, value]]);
+          const ev = await store.eventTotals(tenantId, day, [], names);
+          // Each tenant's event is marked by its own tenant's point of the same session id only.
+          expect(ev.map((r) => [r.identity, r.surface, r.count, r.costUsd, r.sessionMetrics, r.sessionId])).to.deep.equal([[who, surface, 1, value, names, null]]);
           const mt = await store.metricTotals(tenantId, day, names, lookback);
           expect(mt.map((r) => [r.identity, r.surface, r.value])).to.deep.equal([[who, surface, value]]);
           expect(await store.listIdentities(tenantId)).to.deep.equal([who]);
           expect(await store.identitiesSeenSince(tenantId, since)).to.deep.equal([who]);
           expect((await store.surfacesSeen(tenantId)).map((s) => s.surface)).to.deep.equal([surface]);
         }
-        expect(await store.eventTotals(empty, day, [])).to.deep.equal([]);
+        expect(await store.eventTotals(empty, day, [], names)).to.deep.equal([]);
         expect(await store.metricTotals(empty, day, names, lookback)).to.deep.equal([]);
         expect(await store.listIdentities(empty)).to.deep.equal([]);
         expect(await store.identitiesSeenSince(empty, since)).to.deep.equal([]);
@@ -802,7 +841,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         await store.replaceDailyRollups(t, '2024-02-01', seats, models);
         expect(await store.deleteRawBefore(t, new Date('2024-03-01T00:00:00Z'))).to.equal(6);
         expect(await fixture.inspect.storedIds(t)).to.deep.equal(none);
-        expect(await store.eventTotals(t, dayOf('2024-02-01'), [])).to.deep.equal([]);
+        expect(await store.eventTotals(t, dayOf('2024-02-01'), [], [])).to.deep.equal([]);
         const got = await store.dailyRollups(t, '2024-02-01', '2024-02-01');
         expect(got.seats).to.deep.equal(seats);
         expect(got.models).to.deep.equal(models);

@@ -24,7 +24,7 @@ const range = dayRangeNs(addDays(today('UTC'), -1), 'UTC');
 for (let run = 0; run < 2; run++) {
   let t = performance.now();
   const lap = (what: string) => { const n = performance.now(); process.stdout.write(`${what}: ${((n - t) / 1000).toFixed(2)} s\n`); t = n; };
-  const events = await reads.eventTotals(pool, 'bench', range, EDIT_TOOLS);
+  const events = await reads.eventTotals(pool, 'bench', range, EDIT_TOOLS, metricNames);
   lap(`eventTotals (${events.length} rows)`);
   const metrics = await reads.metricTotals(pool, 'bench', range, metricNames, CUMULATIVE_LOOKBACK_NS);
   lap(`metricTotals (${metrics.length} rows)`);

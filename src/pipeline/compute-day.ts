@@ -59,7 +59,7 @@ export async function computeDay(store: Store, tenant: Tenant, day: string, opts
     const kept = range.fromNs - BigInt(rawCutoff(tenant, nowMs).getTime()) * 1_000_000n;
     const lookbackNs = kept < CUMULATIVE_LOOKBACK_NS ? kept : CUMULATIVE_LOOKBACK_NS;
     const [events, metrics, identities] = await Promise.all([
-      store.eventTotals(tenant.id, range, EDIT_TOOLS),
+      store.eventTotals(tenant.id, range, EDIT_TOOLS, metricNames),
       store.metricTotals(tenant.id, range, metricNames, lookbackNs),
       store.listIdentities(tenant.id),
     ]);

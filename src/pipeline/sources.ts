@@ -10,11 +10,22 @@ const groups: readonly SourceGroup[] = [
 /** A bit per group: what a session or install sent metric points of is one number, not a set of strings. */
 const bit = Object.fromEntries(groups.map((g, i) => [g, 1 << i])) as Record<SourceGroup, number>;
 
+/** The groups a set of metric names covers: any metric of a session also makes session.count its source. */
+function maskOfNames(names: readonly string[]): number {
+  let mask = 0;
+  for (const name of names) {
+    const rule = metricRules[name];
+    if (rule) mask |= bit[rule.group] | bit.sessions;
+  }
+  return mask;
+}
+
 /**
  * The one-source rule: per session and group of measures, metric counters or events,
  * never both.
  * - Metric points that carry `session.id` speak for their session: for each group they
- *   report, that session's events are not used.
+ *   report, that session's events are not used. The store says which metrics each
+ *   event row's session sent (EventTotalsRow.sessionMetrics).
  * - Metric points without `session.id` (Claude Code with OTEL_METRICS_INCLUDE_SESSION_ID=false)
  *   cannot be matched to a session. They speak for every session of the same seat,
  *   surface and install (`user.id`, which every Claude Code record carries): for each
@@ -29,35 +40,35 @@ const bit = Object.fromEntries(groups.map((g, i) => [g, 1 << i])) as Record<Sour
  * from events.
  */
 export function chooseSources(metrics: MetricTotalsRow[], events: EventTotalsRow[], seatOf: (id: IdentityKey) => string, add: AddContribution): void {
-  // Groups each session (by session.id) and each install sent metric points of. A day has
-  // hundreds of thousands of rows: a bit mask per key, and the install key is only built
-  // when some point lacked session.id.
-  const bySession = new Map<string, number>();
+  // Groups each install sent session-less metric points of; the key is only built when there are some.
   const byInstall = new Map<string, number>();
   const installOf = (seat: string, surface: string, userId: string | null) => `${seat}\u0000${surface}\u0000${userId ?? ''}`;
-  const mark = (keys: Map<string, number>, key: string, mask: number) => keys.set(key, (keys.get(key) ?? 0) | mask);
 
   for (const row of metrics) {
     const rule = metricRules[row.name];
     if (!rule) continue;
     const seat = seatOf(row.identity);
-    // The group counts as sent even when this point adds nothing (an unknown `type`, a cumulative repeat).
-    const mask = bit[rule.group] | bit.sessions;
-    if (row.sessionId !== null) mark(bySession, row.sessionId, mask);
-    else mark(byInstall, installOf(seat, row.surface, row.identity.userId), mask);
+    if (!row.sessioned) {
+      // The group counts as sent even when this point adds nothing (an unknown `type`, a cumulative repeat).
+      const key = installOf(seat, row.surface, row.identity.userId);
+      byInstall.set(key, (byInstall.get(key) ?? 0) | bit[rule.group] | bit.sessions);
+    }
     const measure = rule.measure(row);
     if (measure !== null) add(seat, row.surface, row.model, measure, row.value);
   }
 
-  /** The groups metric points cover for an event row's session and install. */
-  const coveredFor = (row: EventTotalsRow, seat: string): number =>
-    (row.sessionId !== null ? (bySession.get(row.sessionId) ?? 0) : 0) |
-    (byInstall.size > 0 ? (byInstall.get(installOf(seat, row.surface, row.identity.userId)) ?? 0) : 0);
-
+  // Rows share a few sets of names: each set's mask is worked out once.
+  const masks = new Map<readonly string[], number>();
+  const maskOf = (names: readonly string[]): number => {
+    let mask = masks.get(names);
+    if (mask === undefined) masks.set(names, (mask = maskOfNames(names)));
+    return mask;
+  };
   const eventSessions = new Map<string, { seat: string; surface: string }>();
   for (const row of events) {
     const seat = seatOf(row.identity);
-    const covered = coveredFor(row, seat);
+    const covered = maskOf(row.sessionMetrics) |
+      (byInstall.size > 0 ? (byInstall.get(installOf(seat, row.surface, row.identity.userId)) ?? 0) : 0);
     eventContributions(row, (group, measure, value) => {
       if ((covered & bit[group]) === 0) add(seat, row.surface, row.model, measure, value);
     });

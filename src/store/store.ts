@@ -54,8 +54,21 @@ export interface TimeRange {
   toNs: bigint;
 }
 
-/** Events of one session, identity, surface, model and name within a range, reduced to what the pipeline needs. */
+/**
+ * Events of one identity, surface, model and name within a range, reduced to what the
+ * pipeline needs, split by what their session sent metric points of. A day of a fleet
+ * that sends metrics folds into rows per seat rather than per session.
+ */
 export interface EventTotalsRow {
+  /**
+   * The metric names (of those asked for, sorted) that the events' session sent points
+   * of in the range, as metricTotals reads them. Empty for events without `session.id`.
+   */
+  sessionMetrics: readonly string[];
+  /**
+   * The events' `session.id` when `sessionMetrics` is empty, so sessions known only from
+   * events can be counted; null when it is not empty or the events carry none.
+   */
   sessionId: string | null;
   identity: IdentityKey;
   surface: string;
@@ -74,9 +87,10 @@ export interface EventTotalsRow {
   cacheCreationTokens: number;
 }
 
-/** What monotonic sum points added within a range, per session, identity, surface, metric and split attributes. */
+/** What monotonic sum points added within a range, per identity, surface, metric and split attributes. */
 export interface MetricTotalsRow {
-  sessionId: string | null;
+  /** Whether the points carried `session.id`: points without it speak for their install (see pipeline/sources.ts). */
+  sessioned: boolean;
   identity: IdentityKey;
   surface: string;
   name: string;
@@ -234,15 +248,18 @@ export interface Store {
   // ---- reads for the pipeline and Connect status ----
 
   /**
-   * Event totals for a range, grouped by session, identity, surface, model and
-   * event name. Each stored record counts once however often it was written.
+   * Event totals for a range, grouped by identity, surface, model, event name and the
+   * set of `metricNames` the event's session sent points of in the range (a point that
+   * metricTotals with these names would read: a monotonic sum with a value, recorded,
+   * within the range; the lookback does not count), and by session only where that set
+   * is empty. Each stored record counts once however often it was written.
    * `editTools` names the tools whose tool_decision events count as edit accepts/rejects.
    */
-  eventTotals(tenantId: string, range: TimeRange, editTools: readonly string[]): Promise<EventTotalsRow[]>;
+  eventTotals(tenantId: string, range: TimeRange, editTools: readonly string[], metricNames: readonly string[]): Promise<EventTotalsRow[]>;
 
   /**
-   * What the named monotonic sums added in a range, grouped by session, identity,
-   * surface, metric, model, type, decision and start_type:
+   * What the named monotonic sums added in a range, grouped by identity, surface,
+   * metric, model, type, decision, start_type and whether the points carried a session:
    * - delta points: their values, summed;
    * - cumulative points: increases per series (seriesKey and start time), against
    *   the previous point of the series up to `lookbackNs` before the range. The

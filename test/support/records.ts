@@ -29,7 +29,7 @@ function base(input: BaseInput): Omit<RecordBase, 'id'> {
     surface: input.surface ?? 'claude_code',
     serviceName: input.serviceName ?? 'claude-code',
     identity: input.identity ?? identity(),
-    sessionId: input.sessionId ?? 'session-1',
+    sessionId: input.sessionId === undefined ? 'session-1' : input.sessionId,
     attributes: input.attributes ?? {},
     resource: input.resource ?? { 'service.name': 'claude-code' },
     scope: input.scope ?? { name: 'com.anthropic.claude_code', version: '2.1.330', attributes: {} },

@@ -91,7 +91,7 @@ export function createMongoStore(conn: MongoConnection, logger: Logger, opts: Mo
     revokeToken: (id, at) => guarded('revoke a token', () => tokens.revokeToken(db, id, at)),
     rotateToken: (oldId, replacement, at) => guarded('rotate a token', () => tokens.rotateToken(db, oldId, replacement, at)),
     touchTokens: (uses) => guarded('record token use', () => tokens.touchTokens(db, uses)),
-    eventTotals: (tenantId, range, editTools) => guarded('read event totals', () => reads.eventTotals(db, tenantId, range, editTools)),
+    eventTotals: (tenantId, range, editTools, metricNames) => guarded('read event totals', () => reads.eventTotals(db, tenantId, range, editTools, metricNames)),
     metricTotals: (tenantId, range, names, lookbackNs) =>
       guarded('read metric totals', () => reads.metricTotals(db, tenantId, range, names, lookbackNs)),
     listIdentities: (tenantId) => guarded('list identities', () => reads.listIdentities(db, tenantId)),

@@ -2,6 +2,7 @@ import type { Db, Document } from 'mongodb';
 import type { EventTotalsRow, IdentityKey, MetricTotalsRow, SurfaceSeen, TimeRange } from '../store.js';
 import { regular, timeSeries } from './collections.js';
 import { keyOf, nsValue, oncePerRecord, orNull, rawRecords, toNumber, whoFields } from './raw-stages.js';
+import { foldBySessionMetrics, type SessionEventTotals } from './session-fold.js';
 
 /**
  * The pipeline's reads, as aggregations with the semantics of the PostgreSQL adapter's
@@ -44,7 +45,35 @@ interface EventGroup {
   cacheCreationTokens: unknown;
 }
 
-export async function eventTotals(db: Db, tenantId: string, range: TimeRange, editTools: readonly string[]): Promise<EventTotalsRow[]> {
+/** The points metricTotals reads, before repeated deliveries collapse. */
+const readPoints = (names: readonly string[]): Document => ({
+  'meta.name': { $in: [...names] },
+  type: 'sum',
+  monotonic: true,
+  value: { $ne: null },
+  flags: { $bitsAllClear: 1 },
+});
+
+/** The metric names each session sent points of in the range. */
+async function sessionMetrics(db: Db, tenantId: string, range: TimeRange, names: readonly string[]): Promise<Map<string, string[]>> {
+  const pipeline: Document[] = [
+    ...rawRecords('point', tenantId, range.fromNs, range.toNs, { ...readPoints(names), sessionId: { $ne: null } }),
+    { $group: { _id: '$sessionId', names: { $addToSet: '$meta.name' } } },
+  ];
+  const rows = await db.collection(timeSeries.point).aggregate<{ _id: string; names: string[] }>(pipeline, aggregateOptions).toArray();
+  return new Map(rows.map((r) => [r._id, r.names.sort()]));
+}
+
+/**
+ * Grouped per session here, then folded by what each session sent (session-fold.ts):
+ * the same rows as the PostgreSQL adapter, which does the folding in its SQL.
+ */
+export async function eventTotals(db: Db, tenantId: string, range: TimeRange, editTools: readonly string[], metricNames: readonly string[]): Promise<EventTotalsRow[]> {
+  const [perSession, sent] = await Promise.all([eventTotalsPerSession(db, tenantId, range, editTools), sessionMetrics(db, tenantId, range, metricNames)]);
+  return foldBySessionMetrics(perSession, sent);
+}
+
+async function eventTotalsPerSession(db: Db, tenantId: string, range: TimeRange, editTools: readonly string[]): Promise<SessionEventTotals[]> {
   // $literal: a tool name starting with "$" must not be read as a field path.
   const editDecision = (decision: string) => ({
     $and: [{ $eq: ['$name', 'tool_decision'] }, { $in: ['$toolName', { $literal: [...editTools] }] }, { $eq: ['$decision', decision] }],
@@ -86,7 +115,7 @@ export async function eventTotals(db: Db, tenantId: string, range: TimeRange, ed
     },
   ];
   const rows = await db.collection(timeSeries.event).aggregate<EventGroup>(pipeline, aggregateOptions).toArray();
-  return rows.map((r) => ({
+  return rows.map((r): SessionEventTotals => ({
     sessionId: r._id.sessionId ?? null,
     identity: identityOf(r._id),
     surface: r._id.surface,
@@ -105,7 +134,7 @@ export async function eventTotals(db: Db, tenantId: string, range: TimeRange, ed
 }
 
 interface MetricGroup {
-  _id: WhoKey & { name: string; model: string | null; type: string | null; decision: string | null; startType: string | null };
+  _id: Omit<WhoKey, 'sessionId'> & { sessioned: boolean; name: string; model: string | null; type: string | null; decision: string | null; startType: string | null };
   value: unknown;
 }
 
@@ -134,15 +163,9 @@ export async function metricTotals(db: Db, tenantId: string, range: TimeRange, n
       default: '$value', // a reset: the counter started again from zero
     },
   };
-  const split = [...who, 'name', 'model', 'type', 'decision', 'startType'] as const;
+  const split = [...who.filter((f) => f !== 'sessionId'), 'name', 'model', 'type', 'decision', 'startType'] as const;
   const pipeline: Document[] = [
-    ...rawRecords('point', tenantId, lookFrom, range.toNs, {
-      'meta.name': { $in: [...names] },
-      type: 'sum',
-      monotonic: true,
-      value: { $ne: null },
-      flags: { $bitsAllClear: 1 },
-    }),
+    ...rawRecords('point', tenantId, lookFrom, range.toNs, readPoints(names)),
     {
       $project: {
         _id: 0,
@@ -169,11 +192,11 @@ export async function metricTotals(db: Db, tenantId: string, range: TimeRange, n
     },
     // Points of the lookback only served as previous points.
     { $match: { ns: { $gte: nsValue(range.fromNs) } } },
-    { $group: { _id: keyOf(split), value: { $sum: increase } } },
+    { $group: { _id: { ...keyOf(split), sessioned: { $ne: ['$sessionId', null] } }, value: { $sum: increase } } },
   ];
   const rows = await db.collection(timeSeries.point).aggregate<MetricGroup>(pipeline, aggregateOptions).toArray();
   return rows.map((r) => ({
-    sessionId: r._id.sessionId ?? null,
+    sessioned: r._id.sessioned,
     identity: identityOf(r._id),
     surface: r._id.surface,
     name: r._id.name,

@@ -74,7 +74,7 @@ export function createPostgresStore(pool: pg.Pool, logger: Logger, opts: Postgre
     revokeToken: (id, at) => tokens.revokeToken(pool, id, at),
     rotateToken: (oldId, replacement, at) => tokens.rotateToken(pool, oldId, replacement, at),
     touchTokens: (uses) => tokens.touchTokens(pool, uses),
-    eventTotals: (tenantId, range, editTools) => reads.eventTotals(pool, tenantId, range, editTools),
+    eventTotals: (tenantId, range, editTools, metricNames) => reads.eventTotals(pool, tenantId, range, editTools, metricNames),
     metricTotals: (tenantId, range, names, lookbackNs) => reads.metricTotals(pool, tenantId, range, names, lookbackNs),
     listIdentities: (tenantId) => reads.listIdentities(pool, tenantId),
     identitiesSeenSince: (tenantId, since) => reads.listIdentities(pool, tenantId, since),

@@ -40,26 +40,63 @@ const identityOf = (r: IdentityCols): IdentityKey => ({
   userId: r.user_id,
 });
 
-const groupCols = 'session_id, user_email, user_account_uuid, end_user_id, user_id, surface';
+const identityCols = 'user_email, user_account_uuid, end_user_id, user_id, surface';
 
-export async function eventTotals(pool: pg.Pool, tenantId: string, range: TimeRange, editTools: readonly string[]): Promise<EventTotalsRow[]> {
+/** The points metricTotals reads: of the tenant in $1, named in $6, within the four time bounds from $first. */
+const readPoints = (first: number) =>
+  `tenant_id = $1 AND ${timeFilter(first)} AND name = ANY($6) AND type = 'sum' AND monotonic AND value IS NOT NULL AND recorded`;
+
+/** Names for each bit mask over `names` (bit i = names[i]), sorted, built once per mask. */
+function namesOfMask(names: readonly string[]): (mask: number) => readonly string[] {
+  const seen = new Map<number, readonly string[]>();
+  return (mask) => {
+    let out = seen.get(mask);
+    if (out === undefined) {
+      out = names.filter((_, i) => (mask & (1 << i)) !== 0).sort();
+      seen.set(mask, out);
+    }
+    return out;
+  };
+}
+
+export async function eventTotals(
+  pool: pg.Pool,
+  tenantId: string,
+  range: TimeRange,
+  editTools: readonly string[],
+  metricNames: readonly string[],
+): Promise<EventTotalsRow[]> {
+  if (metricNames.length > 31) throw new Error('eventTotals: at most 31 metric names fit the session mask');
+  // Which metrics each session sent is a bit mask here, so the events of a session that
+  // sent metrics fold into their seat's rows: a fleet's day is thousands of groups, not
+  // the hundreds of thousands of (session, model, name) ones, which are the cost of the
+  // aggregation and of moving its rows to the service.
   const sql = `
-SELECT ${groupCols}, model, name,
+WITH sent AS (
+  SELECT session_id, bit_or(1 << (array_position($6::text[], name) - 1)) AS mask
+  FROM point_facts
+  WHERE ${readPoints(2)} AND session_id IS NOT NULL
+  GROUP BY session_id
+)
+SELECT ${identityCols}, model, name, coalesce(sent.mask, 0) AS mask,
+  CASE WHEN sent.mask IS NULL THEN session_id END AS session_id,
   count(*)::int AS count,
   count(*) FILTER (WHERE success = false)::int AS failures,
-  count(*) FILTER (WHERE name = 'tool_decision' AND tool_name = ANY($6) AND decision = 'accept')::int AS accepts,
-  count(*) FILTER (WHERE name = 'tool_decision' AND tool_name = ANY($6) AND decision = 'reject')::int AS rejects,
+  count(*) FILTER (WHERE name = 'tool_decision' AND tool_name = ANY($7) AND decision = 'accept')::int AS accepts,
+  count(*) FILTER (WHERE name = 'tool_decision' AND tool_name = ANY($7) AND decision = 'reject')::int AS rejects,
   coalesce(sum(cost_usd), 0) AS cost_usd,
   coalesce(sum(input_tokens), 0) AS input_tokens,
   coalesce(sum(output_tokens), 0) AS output_tokens,
   coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
   coalesce(sum(cache_creation_tokens), 0) AS cache_creation_tokens
-FROM event_facts
+FROM event_facts LEFT JOIN sent USING (session_id)
 WHERE tenant_id = $1 AND ${timeFilter(2)}
-GROUP BY ${groupCols}, model, name`;
+GROUP BY ${identityCols}, model, name, sent.mask, CASE WHEN sent.mask IS NULL THEN session_id END`;
+  const namesOf = namesOfMask(metricNames);
   return inBackgroundTransaction(pool, 'read event totals', async (query) => {
-    const { rows } = await query(sql, [tenantId, ...bounds(range.fromNs, range.toNs), [...editTools]]);
+    const { rows } = await query(sql, [tenantId, ...bounds(range.fromNs, range.toNs), [...metricNames], [...editTools]]);
     return rows.map((r) => ({
+      sessionMetrics: namesOf(r.mask),
       sessionId: r.session_id,
       identity: identityOf(r),
       surface: r.surface,
@@ -92,40 +129,36 @@ export async function metricTotals(
   lookbackNs: bigint,
 ): Promise<MetricTotalsRow[]> {
   const lookFrom = range.fromNs - lookbackNs;
-  const split = `${groupCols}, name, model, attr_type, decision, start_type`;
+  const split = `${identityCols}, name, model, attr_type, decision, start_type`;
   // Delta points only need a sum; the window that finds each cumulative point's predecessor
   // (a sort of the whole range) runs over the cumulative ones alone, found by their own index.
   const sql = `
 WITH pts AS (
-  SELECT ${split}, start_time_ns, time_ns, value,
+  SELECT ${split}, session_id, start_time_ns, time_ns, value,
          lag(value) OVER (PARTITION BY series_key, start_time_ns ORDER BY time_ns, id) AS prev
   FROM point_facts
-  WHERE tenant_id = $1 AND ${timeFilter(2)} AND name = ANY($6)
-    AND type = 'sum' AND monotonic AND value IS NOT NULL AND temporality = 'cumulative'
-    AND recorded
+  WHERE ${readPoints(7)} AND temporality = 'cumulative'
 ), increases AS (
-  SELECT ${split},
+  SELECT ${split}, session_id,
     CASE
-      WHEN prev IS NULL THEN CASE WHEN start_time_ns >= $2 AND start_time_ns < time_ns THEN value ELSE 0 END
+      WHEN prev IS NULL THEN CASE WHEN start_time_ns >= $7 AND start_time_ns < time_ns THEN value ELSE 0 END
       WHEN value >= prev THEN value - prev
       ELSE value
     END AS value
   FROM pts
-  WHERE time_ns >= $7
+  WHERE time_ns >= $2
   UNION ALL
-  SELECT ${split}, value
+  SELECT ${split}, session_id, value
   FROM point_facts
-  WHERE tenant_id = $1 AND ${timeFilter(8)} AND name = ANY($6)
-    AND type = 'sum' AND monotonic AND value IS NOT NULL AND temporality = 'delta'
-    AND recorded
+  WHERE ${readPoints(2)} AND temporality = 'delta'
 )
-SELECT ${split}, sum(value) AS value
+SELECT ${split}, session_id IS NOT NULL AS sessioned, sum(value) AS value
 FROM increases
-GROUP BY ${split}`;
+GROUP BY ${split}, session_id IS NOT NULL`;
   return inBackgroundTransaction(pool, 'read metric totals', async (query) => {
-    const { rows } = await query(sql, [tenantId, ...bounds(lookFrom, range.toNs), [...names], range.fromNs.toString(), ...bounds(range.fromNs, range.toNs)]);
+    const { rows } = await query(sql, [tenantId, ...bounds(range.fromNs, range.toNs), [...names], ...bounds(lookFrom, range.toNs)]);
     return rows.map((r) => ({
-      sessionId: r.session_id,
+      sessioned: r.sessioned,
       identity: identityOf(r),
       surface: r.surface,
       name: r.name,
