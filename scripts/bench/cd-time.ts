@@ -35,6 +35,11 @@ for (let run = 0; run < 2; run++) {
   chooseSources(metrics, events, (id) => seats.seatOf(id), rollup.add);
   const rows = rollup.rows();
   lap(`chooseSources + rollup (${rows.seats.length} seat rows, ${rows.models.length} model rows)`);
+  await Promise.all([
+    reads.eventTotals(pool, 'bench', range, EDIT_TOOLS, metricNames),
+    reads.metricTotals(pool, 'bench', range, metricNames, CUMULATIVE_LOOKBACK_NS),
+  ]);
+  lap('both reads at once, as computeDay runs them');
 }
 await kept.close();
 process.exit(0);
