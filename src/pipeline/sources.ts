@@ -57,17 +57,10 @@ export function chooseSources(metrics: MetricTotalsRow[], events: EventTotalsRow
     if (measure !== null) add(seat, row.surface, row.model, measure, row.value);
   }
 
-  // Rows share a few sets of names: each set's mask is worked out once.
-  const masks = new Map<readonly string[], number>();
-  const maskOf = (names: readonly string[]): number => {
-    let mask = masks.get(names);
-    if (mask === undefined) masks.set(names, (mask = maskOfNames(names)));
-    return mask;
-  };
   const eventSessions = new Map<string, { seat: string; surface: string }>();
   for (const row of events) {
     const seat = seatOf(row.identity);
-    const covered = maskOf(row.sessionMetrics) |
+    const covered = maskOfNames(row.sessionMetrics) |
       (byInstall.size > 0 ? (byInstall.get(installOf(seat, row.surface, row.identity.userId)) ?? 0) : 0);
     eventContributions(row, (group, measure, value) => {
       if ((covered & bit[group]) === 0) add(seat, row.surface, row.model, measure, value);
