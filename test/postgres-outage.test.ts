@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createPool, createPostgresStore, startEmbeddedPostgres, type PostgresStore } from '../src/store/postgres/index.js';
-import { readPostmasterPid, sleep } from '../src/store/postgres/embedded-files.js';
+import { isProcessAlive, readPostmasterPid, sleep } from '../src/store/postgres/embedded-files.js';
 import { StoreUnavailableError, defaultPrivacyPolicy } from '../src/store/store.js';
 import { freePort, startTestPostgres, tempDataDir, testLogger, type TestPostgres } from './support/postgres.js';
 import { makeEvent, makePoint } from './support/records.js';
@@ -84,6 +84,8 @@ describe('PostgreSQL adapter: database outage', function () {
     expect(pid).to.be.a('number');
     // Immediate shutdown: no checkpoint, the next start replays the WAL (a crash, as far as data goes).
     process.kill(pid as number, 'SIGQUIT');
+    // The postmaster exits after its backends: until then a write sent in one message can still commit on the dying server.
+    while (isProcessAlive(pid as number)) await sleep(20);
 
     let unavailable = 0;
     for (let attempt = 0; ; attempt++) {

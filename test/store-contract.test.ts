@@ -279,6 +279,16 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         expect((await fixture.inspect.storedIds(b)).events).to.deep.equal(['same-id']);
       });
 
+      it('records identities and surfaces with quotes, backslashes and SQL in them as they were sent', async () => {
+        const t = await tenant();
+        const who = { userEmail: "o'brien@example.com", userAccountUuid: 'a\\b', endUserId: "x'); DROP TABLE events; --", userId: 'E\'\\\'' };
+        const surface = "co'work\\";
+        await store.writeBatch(t, { events: [makeEvent({ tenantId: t, surface, identity: identity(who) })], points: [], spans: [] });
+        expect(await store.listIdentities(t)).to.deep.equal([who]);
+        expect((await store.surfacesSeen(t)).map((s) => s.surface)).to.deep.equal([surface]);
+        expect((await fixture.inspect.storedIds(t)).events).to.have.length(1);
+      });
+
       it('records the surfaces and identity tuples that reported in', async () => {
         const t = await tenant();
         const before = new Date(Date.now() - 1000);

@@ -1,4 +1,4 @@
-import type { GoalVerdict } from './ingest-goals.js';
+import { type GoalVerdict, median, roundsOf } from './ingest-goals.js';
 import type { PhaseResult } from './phase.js';
 import { fmt, table } from './report.js';
 
@@ -28,13 +28,14 @@ export function printIngestReport(r: IngestReport): void {
   ));
   const protocols = [...new Set(max.map((x) => x.protocol))];
   out('');
-  out(table(['protocol', 'durable rec/s', 'ceiling rec/s', 'durable/ceiling', 'server CPU µs/rec durable', 'µs/rec ceiling'], protocols.map((p) => {
-    const d = max.find((x) => x.protocol === p && x.server === 'durable');
-    const c = max.find((x) => x.protocol === p && x.server === 'decode-only');
-    const perRec = (x?: PhaseResult) => (x ? (x.serverCpuSeconds / (x.recordsPerSecond * x.seconds)) * 1e6 : Number.NaN);
-    return [p, d?.recordsPerSecond ?? Number.NaN, c?.recordsPerSecond ?? Number.NaN,
-      d && c ? (d.recordsPerSecond / c.recordsPerSecond).toFixed(2) : '-', perRec(d), perRec(c)];
-  })));
+  out(table(['protocol (median of rounds)', 'durable rec/s', 'ceiling rec/s', 'durable/ceiling', 'each round', 'server CPU µs/rec durable', 'µs/rec ceiling'],
+    protocols.map((p) => {
+      const rounds = roundsOf(max, p);
+      const perRec = (x: PhaseResult) => (x.serverCpuSeconds / (x.recordsPerSecond * x.seconds)) * 1e6;
+      return [p, median(rounds.map((x) => x.durable.recordsPerSecond)), median(rounds.map((x) => x.ceiling.recordsPerSecond)),
+        median(rounds.map((x) => x.ratio)).toFixed(2), rounds.map((x) => x.ratio.toFixed(2)).join(' / '),
+        median(rounds.map((x) => perRec(x.durable))), median(rounds.map((x) => perRec(x.ceiling)))];
+    })));
   out('');
   out(table(['phase: p50 / p99 ms by export size (requests)', ...(r.results[0]?.bySize.map((b) => `${b.records} rec`) ?? []),
     'event-loop delay p50 / p99 / max ms'],

@@ -62,7 +62,7 @@ export interface ServerOptions {
 export async function startServer(o: ServerOptions): Promise<ServerProc> {
   const log = fs.openSync(o.logFile, 'a');
   const child = fork(o.compiledEntry ?? here('./server-child.ts'), [], {
-    execArgv: [...(o.compiledEntry ? [] : ['--import', 'tsx']), ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])],
+    execArgv: [...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), ...(o.compiledEntry ? [] : ['--import', 'tsx']), ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])],
     env: {
       PATH: process.env['PATH'] ?? '',
       DATABASE_URL: o.databaseUrl,

@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import { timed } from './pool.js';
+import pg from 'pg';
 import type { RecordBase } from '../records.js';
 
 /**
@@ -141,46 +140,41 @@ const toIso = (ms: number) => new Date(ms).toISOString();
 /** PostgreSQL text cannot hold U+0000. */
 const noNul = (s: string | null) => (s !== null && s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
 
-const upsertSurfaces = `
+/** A SQL literal: the upserts travel inside one simple Query (one-trip.ts), which has no parameters. */
+const literal = (v: string | null): string => (v === null ? 'NULL' : pg.escapeLiteral(noNul(v) as string));
+const array = (values: readonly (string | null)[], type: string): string => `ARRAY[${values.map(literal).join(',')}]::${type}[]`;
+
+const upsertSurfaces = (tenant: string, surfaces: string, first: string, last: string) => `
 INSERT INTO surfaces_seen AS s (tenant_id, surface, first_seen, last_seen, last_received_at)
-SELECT $1, x.surface, x.first_seen, x.last_seen, now()
-FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS x(surface, first_seen, last_seen)
+SELECT ${tenant}, x.surface, x.first_seen, x.last_seen, now()
+FROM unnest(${surfaces}, ${first}, ${last}) AS x(surface, first_seen, last_seen)
 ON CONFLICT (tenant_id, surface) DO UPDATE
 SET first_seen = LEAST(s.first_seen, EXCLUDED.first_seen),
     last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen),
     last_received_at = GREATEST(s.last_received_at, EXCLUDED.last_received_at)`;
 
-const upsertIdentities = `
+const upsertIdentities = (tenant: string, ids: string[], first: string, last: string) => `
 INSERT INTO seat_identities AS s
   (tenant_id, user_email, user_account_uuid, end_user_id, user_id, first_seen, last_seen, last_received_at)
-SELECT $1, x.e, x.a, x.u, x.i, x.f, x.l, now()
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[]) AS x(e, a, u, i, f, l)
+SELECT ${tenant}, x.e, x.a, x.u, x.i, x.f, x.l, now()
+FROM unnest(${ids.join(', ')}, ${first}, ${last}) AS x(e, a, u, i, f, l)
 ON CONFLICT ON CONSTRAINT seat_identities_key DO UPDATE
 SET first_seen = LEAST(s.first_seen, EXCLUDED.first_seen),
     last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen),
     last_received_at = GREATEST(s.last_received_at, EXCLUDED.last_received_at)`;
 
-export async function writeSeen(client: pg.PoolClient, tenantId: string, u: SeenUpdates, timeoutMs: number): Promise<void> {
+/** The upserts of one tenant's updates, as statements of a write transaction. */
+export function seenStatements(tenantId: string, u: SeenUpdates): string[] {
+  const tenant = literal(tenantId);
+  const times = (items: readonly { window: SeenWindow }[]) =>
+    [array(items.map((x) => toIso(x.window.firstMs)), 'timestamptz'), array(items.map((x) => toIso(x.window.lastMs)), 'timestamptz')] as const;
+  const out: string[] = [];
   if (u.surfaces.length > 0) {
-    const values = [
-      tenantId,
-      u.surfaces.map((s) => noNul(s.surface)),
-      u.surfaces.map((s) => toIso(s.window.firstMs)),
-      u.surfaces.map((s) => toIso(s.window.lastMs)),
-    ];
-    await client.query(timed({ name: 'upsert-surfaces-seen', text: upsertSurfaces, values }, timeoutMs));
+    out.push(upsertSurfaces(tenant, array(u.surfaces.map((s) => s.surface), 'text'), ...times(u.surfaces)));
   }
   if (u.identities.length > 0) {
-    const ids = (i: number) => u.identities.map((x) => noNul(x.ids[i] ?? null));
-    const values = [
-      tenantId,
-      ids(0),
-      ids(1),
-      ids(2),
-      ids(3),
-      u.identities.map((x) => toIso(x.window.firstMs)),
-      u.identities.map((x) => toIso(x.window.lastMs)),
-    ];
-    await client.query(timed({ name: 'upsert-seat-identities', text: upsertIdentities, values }, timeoutMs));
+    const ids = [0, 1, 2, 3].map((i) => array(u.identities.map((x) => x.ids[i] ?? null), 'text'));
+    out.push(upsertIdentities(tenant, ids, ...times(u.identities)));
   }
+  return out;
 }

@@ -1,14 +1,11 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { RecordBase, RecordBatch } from '../records.js';
 import { copyColumns, copyLines } from './copy-text.js';
 import { sqlState } from './errors.js';
 import { dayOfNs, type PartitionKeeper, type PartitionedTable } from './partitions.js';
-import { inTransaction, timed } from './pool.js';
+import { type ScriptStep, inOneTrip } from './one-trip.js';
 import { type Column, eventColumns, pointColumns, spanColumns } from './rows.js';
-import { type SeenCache, type SeenUpdates, mergeSeen, writeSeen } from './seen.js';
+import { type SeenCache, type SeenUpdates, mergeSeen, seenStatements } from './seen.js';
 
 export interface WriteContext {
   pool: pg.Pool;
@@ -78,14 +75,33 @@ export function prepareBatch(seen: SeenCache, tenantId: string, batch: RecordBat
  */
 export type CopyMode = 'direct' | 'staged';
 
-async function copyIn(client: pg.PoolClient, table: string, columns: string, data: Buffer[], timeoutMs: number): Promise<void> {
-  const stream = Object.assign(copyFrom(`COPY ${table} (${columns}) FROM STDIN`), { query_timeout: timeoutMs });
-  await pipeline(Readable.from(data), client.query(stream));
+/** The statements of a group's transaction: its COPYs, then its seen upserts. */
+function groupSteps(group: readonly PreparedBatch[], mode: CopyMode): ScriptStep[] {
+  const steps: ScriptStep[] = [];
+  for (const { table } of tables) {
+    const copy = group.flatMap((b) => b.copies.filter((c) => c.table === table).map((c) => c.data));
+    if (copy.length === 0) continue;
+    const columns = columnsOf.get(table) as string;
+    if (mode === 'direct') {
+      steps.push({ sql: `COPY ${table} (${columns}) FROM STDIN`, copy });
+      continue;
+    }
+    const stage = `stage_${table}`;
+    steps.push(
+      { sql: `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table}) ON COMMIT DELETE ROWS` },
+      { sql: `COPY ${stage} (${columns}) FROM STDIN`, copy },
+      { sql: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${stage} ON CONFLICT DO NOTHING` },
+    );
+  }
+  const seen = mergeSeen(group.map((b) => ({ tenantId: b.tenantId, updates: b.seen })));
+  for (const [tenantId, updates] of seen) for (const sql of seenStatements(tenantId, updates)) steps.push({ sql });
+  return steps;
 }
 
 /**
- * Writes the batches of a group in one transaction: every row of every batch, or (on any
- * failure) none. The caller decides what a failure means for each batch.
+ * Writes the batches of a group in one transaction, sent in one round trip (one-trip.ts):
+ * every row of every batch, or (on any failure) none. The caller decides what a failure
+ * means for each batch.
  */
 export async function writeGroup(ctx: WriteContext, group: readonly PreparedBatch[], mode: CopyMode): Promise<void> {
   const days = new Map<PartitionedTable, Set<number>>();
@@ -96,30 +112,10 @@ export async function writeGroup(ctx: WriteContext, group: readonly PreparedBatc
       days.set(table, all);
     }
   }
-  const seen = mergeSeen(group.map((b) => ({ tenantId: b.tenantId, updates: b.seen })));
+  const steps = groupSteps(group, mode);
   const attempt = async () => {
     await ctx.partitions.ensure(days);
-    await inTransaction(
-      ctx.pool,
-      'store the records',
-      async (client) => {
-        for (const { table } of tables) {
-          const data = group.flatMap((b) => b.copies.filter((c) => c.table === table).map((c) => c.data));
-          if (data.length === 0) continue;
-          const columns = columnsOf.get(table) as string;
-          if (mode === 'direct') {
-            await copyIn(client, table, columns, data, ctx.timeoutMs);
-            continue;
-          }
-          const stage = `stage_${table}`;
-          await client.query(timed({ text: `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table}) ON COMMIT DELETE ROWS` }, ctx.timeoutMs));
-          await copyIn(client, stage, columns, data, ctx.timeoutMs);
-          await client.query(timed({ text: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${stage} ON CONFLICT DO NOTHING` }, ctx.timeoutMs));
-        }
-        for (const [tenantId, updates] of seen) await writeSeen(client, tenantId, updates, ctx.timeoutMs);
-      },
-      ctx.timeoutMs,
-    );
+    await inOneTrip(ctx.pool, 'store the records', steps, ctx.timeoutMs);
   };
   try {
     await attempt();
