@@ -20,10 +20,11 @@ interface Waiting {
 /**
  * Group commit. Batches that arrive while `concurrency` transactions are running wait,
  * and the next free transaction takes all of them (up to `maxGroupBytes`): under load one
- * BEGIN / COPY / COMMIT and one WAL flush serve many export requests, and an idle server
- * writes each request at once. Every batch still resolves only after the COMMIT that
- * holds it, and each is all or nothing: when a group fails for a reason of one batch's
- * own, its batches are written again one by one, so only that batch fails.
+ * transaction (its COPYs and one WAL flush, sent in one round trip) serves many export
+ * requests, and an idle server writes each request at once. Every batch still resolves
+ * only after the COMMIT that holds it, and each is all or nothing: when a group fails for
+ * a reason of one batch's own, its batches are written again one by one, so only that
+ * batch fails.
  */
 export function createWriteQueue(ctx: WriteContext, opts: WriteQueueOptions): (tenantId: string, batch: RecordBatch) => Promise<void> {
   const waiting: Waiting[] = [];
