@@ -12,7 +12,6 @@ import type { Signal } from '../otlp/types.js';
 import { toGrpcError } from './grpc-errors.js';
 import { reportGrpcExport } from './grpc-report.js';
 import { admissionInterceptor } from './grpc-admission.js';
-import { widenFlowControl } from './grpc-flow-control.js';
 import { addHealthService } from './grpc-health.js';
 
 const services: Record<Signal, string> = {
@@ -86,11 +85,9 @@ export async function startGrpcServer(deps: GrpcDeps): Promise<RunningGrpc> {
   }
   const health = addHealthService(server, definition, Object.values(services), deps.ready);
 
-  const flowControl = widenFlowControl(server, deps.logger);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${config.BIND_HOST}:${config.OTLP_GRPC_PORT}`, deps.credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
-  flowControl.afterBind();
   return {
     port,
     close: (timeoutMs) =>
