@@ -39,7 +39,8 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`usage: npm run bench:ingest -- [--duration s] [--warmup s] [--workers n] [--concurrency n per worker]
   [--protocols grpc,http/protobuf,http/json] [--rounds n (max-rate pairs per protocol, default 3)] [--seats n] [--max-batch n] [--overload-factor x]
-  [--overload-inflight-mb n (default: the service's MAX_INFLIGHT_BYTES)] [--no-half-rate] [--no-overload] [--cpu-prof dir (both servers, compiled with esbuild)] [--keep (temp dir)]\n`);
+  [--overload-inflight-mb n (default: the service's MAX_INFLIGHT_BYTES)] [--no-half-rate] [--no-overload] [--cpu-prof dir (both servers, compiled with esbuild)] [--keep (temp dir)]
+environment: BENCH_NODE_FLAGS="--trace-gc …" passes Node flags to the servers (their output goes to the kept logs/)\n`);
   process.exit(0);
 }
 const num = (s: string | undefined) => Number(s);
