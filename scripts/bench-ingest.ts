@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { openBenchDb } from './bench/bench-db.js';
 import { buildServer } from './bench/build-server.js';
-import { judgeIngestGoals, median, roundsOf } from './bench/ingest-goals.js';
+import { judgeIngestGoals, roundsOf } from './bench/ingest-goals.js';
 import { printIngestReport } from './bench/ingest-report.js';
 import { type PhaseContext, type PhaseResult, runPhase, settle } from './bench/phase.js';
 import { type ServerProc, type WorkerProc, startServer, startWorker } from './bench/processes.js';
-import { machine, timestamp } from './bench/report.js';
+import { machine, median, timestamp } from './bench/report.js';
 import type { BenchProtocol } from './bench/senders.js';
 
 /**

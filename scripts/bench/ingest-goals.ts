@@ -1,4 +1,5 @@
 import type { PhaseResult } from './phase.js';
+import { median } from './report.js';
 
 /** The goals of the ingest benchmark on a 2-core machine, load generator included. */
 export const INGEST_GOALS = {
@@ -18,12 +19,6 @@ export interface GoalVerdict {
 export interface OverloadFigures {
   lifetimeMaxRssMb: number;
 }
-
-export const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 export interface Round {
   durable: PhaseResult;

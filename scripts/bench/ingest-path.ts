@@ -1,10 +1,10 @@
 import { decodeProtobuf } from '../../src/otlp/decode-protobuf.js';
 import { decodeJson } from '../../src/otlp/decode-json.js';
-import { Rejections, type NormalizeOptions } from '../../src/ingest/normalize-common.js';
+import { Rejections } from '../../src/ingest/normalize-common.js';
 import { normalizeLogs } from '../../src/ingest/normalize-logs.js';
 import { prepareBatch } from '../../src/store/postgres/write-batch.js';
 import { createSeenCache } from '../../src/store/postgres/seen.js';
-import { defaultPrivacyPolicy } from '../../src/store/store.js';
+import { benchNormalizeOptions } from './normalize-options.js';
 import { createRng } from './rng.js';
 import { fmt, table } from './report.js';
 import { logTemplates, materialize, type Encoding } from './templates.js';
@@ -32,13 +32,7 @@ for (let i = 0; total < RECORDS; i++) {
   total += t.records;
 }
 
-const opts: NormalizeOptions = {
-  tenant: { id: tenantId, name: tenantId, timezone: 'UTC', retentionDays: 90, allowedOrganizationIds: [], policy: { ...defaultPrivacyPolicy }, createdAt: new Date() },
-  limits: { maxDepth: 8, maxAttributes: 256, maxStringLength: 65536 },
-  nowNs: BigInt(Date.now()) * 1_000_000n,
-  maxFutureSkewNs: 3600n * 1_000_000_000n,
-  maxAgeNs: 90n * 86_400n * 1_000_000_000n,
-};
+const opts = benchNormalizeOptions(tenantId);
 const decode = (b: Buffer) => (encoding === 'json' ? decodeJson('logs', b.toString('utf8')) : decodeProtobuf('logs', b));
 
 function pass() {

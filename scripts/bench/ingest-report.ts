@@ -1,6 +1,6 @@
-import { type GoalVerdict, median, roundsOf } from './ingest-goals.js';
+import { type GoalVerdict, roundsOf } from './ingest-goals.js';
 import type { PhaseResult } from './phase.js';
-import { fmt, table } from './report.js';
+import { fmt, median, table } from './report.js';
 
 export interface IngestReport {
   machine: { cpus: number; cpuModel: string; memoryGb: number; kernel: string; node: string };

@@ -1,11 +1,11 @@
 import { decodeProtobuf } from '../../src/otlp/decode-protobuf.js';
-import { Rejections, type NormalizeOptions } from '../../src/ingest/normalize-common.js';
+import { Rejections } from '../../src/ingest/normalize-common.js';
 import { normalizeLogs } from '../../src/ingest/normalize-logs.js';
 import type { EventRecord } from '../../src/store/records.js';
-import { defaultPrivacyPolicy } from '../../src/store/store.js';
 import { openBenchDb } from './bench-db.js';
 import { treeCpuSeconds } from './proc-stats.js';
-import { fmt, table } from './report.js';
+import { fmt, median, table } from './report.js';
+import { benchNormalizeOptions } from './normalize-options.js';
 import { createRng } from './rng.js';
 import { logTemplates, materialize } from './templates.js';
 
@@ -25,13 +25,7 @@ const db = await openBenchDb('write-path');
 const rng = createRng(7);
 const sizes = [1, 4, 16, 64, 128, 256, 512];
 const templates = sizes.map((n) => logTemplates(rng, db.tenantId, n).protobuf);
-const opts: NormalizeOptions = {
-  tenant: { id: db.tenantId, name: db.tenantId, timezone: 'UTC', retentionDays: 90, allowedOrganizationIds: [], policy: { ...defaultPrivacyPolicy }, createdAt: new Date() },
-  limits: { maxDepth: 8, maxAttributes: 256, maxStringLength: 65536 },
-  nowNs: BigInt(Date.now()) * 1_000_000n,
-  maxFutureSkewNs: 3600n * 1_000_000_000n,
-  maxAgeNs: 90n * 86_400n * 1_000_000_000n,
-};
+const opts = benchNormalizeOptions(db.tenantId);
 let ns = (BigInt(Date.now()) - 3_600_000n) * 1_000_000n;
 function round(): EventRecord[][] {
   const batches: EventRecord[][] = [];
@@ -67,6 +61,6 @@ for (let r = 0; r <= ROUNDS; r++) {
 }
 process.stdout.write(`${WRITERS} writers, requests of ${sizes.join('/')} log records\n`);
 process.stdout.write(`${table(['round', 'records', 'records/s', 'node CPU µs/rec', 'PostgreSQL CPU µs/rec'], rows)}\n`);
-process.stdout.write(`(median records/s ${fmt([...rows.map((x) => x[2] as number)].sort((a, b) => a - b)[Math.floor(rows.length / 2)] ?? 0)})\n`);
+process.stdout.write(`(median records/s ${fmt(median(rows.map((x) => x[2] as number)))})\n`);
 await db.close({ keep: false });
 process.exit(0);

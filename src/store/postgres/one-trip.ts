@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import { isRetryable } from './errors.js';
-import { withClient } from './pool.js';
+import { retriedOnce, withClient } from './pool.js';
 
 /**
  * One statement of a script; `copy` is the data of a `COPY … FROM STDIN`, sent as it is.
@@ -103,15 +102,6 @@ export function runOneTrip(client: pg.PoolClient, steps: readonly ScriptStep[], 
  * The steps as one transaction on a pooled connection, run again once on a serialization
  * failure or deadlock (as inTransaction does). Errors come out mapped for the port.
  */
-export async function inOneTrip(pool: pg.Pool, what: string, steps: readonly ScriptStep[], timeoutMs: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await withClient(pool, what, (client) => runOneTrip(client, steps, timeoutMs));
-      return;
-    } catch (err) {
-      const cause = (err as { cause?: unknown }).cause ?? err;
-      if (attempt < 2 && isRetryable(cause)) continue;
-      throw err;
-    }
-  }
+export function inOneTrip(pool: pg.Pool, what: string, steps: readonly ScriptStep[], timeoutMs: number): Promise<void> {
+  return retriedOnce(() => withClient(pool, what, (client) => runOneTrip(client, steps, timeoutMs)));
 }

@@ -111,22 +111,29 @@ export async function inTransaction<T>(
   timeoutMs?: number,
 ): Promise<T> {
   const q = (text: string) => timed({ text }, timeoutMs);
+  return retriedOnce(() =>
+    withClient(pool, what, async (client, discard) => {
+      await client.query(q('BEGIN'));
+      try {
+        const result = await fn(client);
+        await client.query(q('COMMIT'));
+        return result;
+      } catch (err) {
+        // When the connection is gone, so is the transaction; ROLLBACK would only fail again.
+        if (isUnavailable(err)) throw err;
+        // A connection whose ROLLBACK failed may still be inside the transaction: never reuse it.
+        await client.query(q('ROLLBACK')).catch(discard);
+        throw err;
+      }
+    }),
+  );
+}
+
+/** Runs a whole transaction `run`, and once more when it failed on a serialization failure or deadlock. */
+export async function retriedOnce<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await withClient(pool, what, async (client, discard) => {
-        await client.query(q('BEGIN'));
-        try {
-          const result = await fn(client);
-          await client.query(q('COMMIT'));
-          return result;
-        } catch (err) {
-          // When the connection is gone, so is the transaction; ROLLBACK would only fail again.
-          if (isUnavailable(err)) throw err;
-          // A connection whose ROLLBACK failed may still be inside the transaction: never reuse it.
-          await client.query(q('ROLLBACK')).catch(discard);
-          throw err;
-        }
-      });
+      return await run();
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause ?? err;
       if (attempt < 2 && isRetryable(cause)) continue;
