@@ -36,7 +36,8 @@ export async function startService(config: Config, logger: Logger, options: Serv
   const opened = await openStore(config, logger);
   const { store } = opened;
   await store.migrate();
-  const metrics = createOpsMetrics();
+  const inflight = new InflightBudget(config.MAX_INFLIGHT_BYTES);
+  const metrics = createOpsMetrics({ inflightBytes: () => inflight.inUse });
   const auth = new Authenticator({
     store,
     logger,
@@ -45,8 +46,7 @@ export async function startService(config: Config, logger: Logger, options: Serv
     retryAfterSeconds: config.RETRY_AFTER_SECONDS,
   });
   auth.start();
-  const inflight = new InflightBudget(config.MAX_INFLIGHT_BYTES);
-  const exporter = createExporter({ store, auth, config, logger, metrics, decodeOnly: options.decodeOnly ?? false });
+  const exporter = createExporter({ store, auth, config, logger, metrics, inflight, decodeOnly: options.decodeOnly ?? false });
   const tls = loadTls(config);
 
   const ready = () => store.ping().then(() => true, () => false);

@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
+import pg from 'pg';
 import { sendLogs } from './support/otel.js';
 import { type TestService, startTestService } from './support/service.js';
 
@@ -226,6 +227,40 @@ describe('ingest: in-flight budget and authentication before the body', function
       session.close();
     }
     expect(await budgetIsFree('grpc')).to.equal(true);
+  });
+
+  it("counts a request's stored copy until its commit: a write held up in the database makes the next request be refused sooner", async () => {
+    /** aiu_inflight_bytes, as Prometheus scrapes it. */
+    const inflightBytes = async () => {
+      const text = await (await fetch(`${svc.urls.api}/metrics`)).text();
+      return Number(/^aiu_inflight_bytes (\d+)$/m.exec(text)?.[1]);
+    };
+    expect(await inflightBytes()).to.equal(0);
+    // ~90 KB of attributes: the message and the COPY text that waits for its commit hold about that much each.
+    const records = ['a', 'b', 'c'].map((c) => ({ body: 'claude_code.user_prompt', attributes: { 'session.id': `copy-${c}`, pad: c.repeat(30_000) } }));
+    const locker = new pg.Client(svc.databaseUrl);
+    await locker.connect();
+    try {
+      // SHARE mode blocks the COPY into events, so the write waits before its commit.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE events IN SHARE MODE');
+      const held = sendLogs('grpc', svc.urls, token, { 'service.name': 'claude-code' }, records);
+      let bytes = 0;
+      for (const deadline = Date.now() + 5000; bytes < 150_000 && Date.now() < deadline; ) {
+        await sleep(50);
+        bytes = await inflightBytes();
+      }
+      expect(bytes, 'message and stored copy').to.be.within(180_000, BUDGET);
+      // Fits beside the message alone (~90 KB), not beside the message and its copy.
+      expect(await postOf(BUDGET - 120_000)).to.deep.equal({ status: 503, retryAfter: '5' });
+      await locker.query('COMMIT');
+      expect((await held).ok).to.equal(true);
+    } finally {
+      await locker.end();
+    }
+    expect(await inflightBytes()).to.equal(0);
+    const stored = await svc.sql<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE session_id LIKE 'copy-%'`);
+    expect(stored[0]?.n).to.equal(3);
   });
 
   describe('with a low auth-failure limit', () => {

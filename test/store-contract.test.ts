@@ -187,6 +187,25 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         expect(await fixture.inspect.storedIds(t)).to.deep.equal(idsOf(batch));
       });
 
+      it('tells `hold` the size of the copy it keeps at most once, before it returns, and a size that grows with the batch', async () => {
+        const t = await tenant();
+        const told = async (batch: RecordBatch) => {
+          const calls: number[] = [];
+          const written = store.writeBatch(t, batch, (bytes) => calls.push(bytes));
+          const before = [...calls];
+          await written;
+          expect(calls, 'nothing told after returning').to.deep.equal(before);
+          expect(calls.length).to.be.at.most(1);
+          return calls[0];
+        };
+        const small = await told(batchFor(t, '2025-03-04T06:00:00Z', 'hold-small'));
+        const padded = batchFor(t, '2025-03-04T06:00:01Z', 'hold-big');
+        padded.events = padded.events.map((e) => ({ ...e, attributes: { ...e.attributes, pad: 'p'.repeat(100_000) } }));
+        const big = await told(padded);
+        if (small === undefined) expect(big, 'a store that keeps no copy never tells').to.equal(undefined);
+        else expect(big).to.be.greaterThan(small + 100_000 * padded.events.length - 1);
+      });
+
       it('keeps the nanosecond time, attributes and body as written', async () => {
         const t = await tenant();
         const timeNs = nsOf('2025-03-04T05:06:07.123Z') + 456_789n;

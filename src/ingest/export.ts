@@ -6,6 +6,7 @@ import { type RecordBatch, batchSize, emptyBatch } from '../store/records.js';
 import { type Store, StoreUnavailableError, type Tenant } from '../store/store.js';
 import type { Authenticator } from './auth.js';
 import { IngestError } from './errors.js';
+import type { InflightBudget } from './inflight.js';
 import { type NormalizeOptions, Rejections } from './normalize-common.js';
 import { normalizeLogs } from './normalize-logs.js';
 import { normalizeMetrics } from './normalize-metrics.js';
@@ -36,6 +37,8 @@ export interface ExporterDeps {
   config: Config;
   logger: Logger;
   metrics: OpsMetrics;
+  /** The transports admit requests against it; a write adds the store's copy of its records until the commit. */
+  inflight: InflightBudget;
   /** Benchmark only: authenticate, decode and normalize, but skip the store write. */
   decodeOnly?: boolean;
 }
@@ -105,17 +108,26 @@ export function createExporter(deps: ExporterDeps): Exporter {
 
   function write(tenantId: string, batch: RecordBatch): Promise<void> {
     const end = deps.metrics.storeWrites.startTimer();
+    let held = 0;
+    // The stored copy (COPY text: ~1.7× the protobuf it came from) waits for its commit as long
+    // as the request does; uncounted, an overload queued twice the bytes MAX_INFLIGHT_BYTES says.
+    const hold = (bytes: number) => {
+      held += bytes;
+      deps.inflight.charge(bytes);
+    };
     let pending: Promise<void>;
     try {
-      pending = deps.store.writeBatch(tenantId, batch);
+      pending = deps.store.writeBatch(tenantId, batch, hold);
     } catch (e) {
       pending = Promise.reject(e);
     }
     return pending.then(
       () => {
+        deps.inflight.release(held);
         end({ outcome: 'ok' });
       },
       (e: unknown) => {
+        deps.inflight.release(held);
         end({ outcome: 'error' });
         if (e instanceof StoreUnavailableError) {
           throw new IngestError('unavailable', `storage is unavailable, retry later: ${e.message}`, config.RETRY_AFTER_SECONDS);

@@ -21,6 +21,15 @@ export class InflightBudget {
     return true;
   }
 
+  /**
+   * Adds bytes an admitted request goes on holding (its records' stored copy, until the
+   * commit), without refusing: the request is already in, so what it holds counts against
+   * the next ones, which are refused sooner.
+   */
+  charge(bytes: number): void {
+    this.used += bytes;
+  }
+
   release(bytes: number): void {
     this.used = Math.max(0, this.used - bytes);
   }

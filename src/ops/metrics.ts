@@ -1,14 +1,22 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The service's own Prometheus metrics. Labels never carry tenant or seat
  * ids: their cardinality would grow with the customer base.
  */
-export function createOpsMetrics() {
+export function createOpsMetrics(sources: { inflightBytes: () => number } = { inflightBytes: () => 0 }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
     registry,
+    inflightBytes: new Gauge({
+      name: 'aiu_inflight_bytes',
+      help: 'Bytes held by export requests being received or written (MAX_INFLIGHT_BYTES bounds them): their messages, and their records\' stored copy until the commit.',
+      registers: [registry],
+      collect() {
+        this.set(sources.inflightBytes());
+      },
+    }),
     receivedRecords: new Counter({
       name: 'aiu_received_records_total',
       help: 'Telemetry records received, by signal, protocol and outcome (accepted, rejected, failed).',

@@ -218,8 +218,11 @@ export interface Store {
    *   client's retry of the whole batch leaves the totals exact.)
    * - Safe to repeat: writing a record whose `id` and time are already stored changes nothing.
    * - Rejects with StoreUnavailableError when the database cannot take it now.
+   * - `hold`, when given, is told (once, before this returns) the bytes of the copy the
+   *   store keeps of the batch until the promise settles, so the caller can count them
+   *   against its memory bound. A store that keeps no copy of its own never calls it.
    */
-  writeBatch(tenantId: string, batch: RecordBatch): Promise<void>;
+  writeBatch(tenantId: string, batch: RecordBatch, hold?: (bytes: number) => void): Promise<void>;
 
   /** Creates a tenant; rejects with StoreConflictError if the id exists. */
   createTenant(tenant: Omit<Tenant, 'createdAt'>): Promise<Tenant>;

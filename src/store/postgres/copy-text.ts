@@ -48,9 +48,17 @@ export const copyColumns = <R>(columns: readonly Column<R>[]): string => ['tenan
 
 const NEWLINE = 10;
 
+/**
+ * Reused by every batch (copyLines runs to its end without yielding): a buffer grown anew
+ * for each batch left about twice the batch's size behind as garbage, which under load
+ * piled up outside the V8 heap between collections. One that grew past 4 MiB is let go.
+ */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+const SCRATCH_KEPT = 4 * 1024 * 1024;
+
 /** A growing Buffer that COPY lines are written into. */
 class Bytes {
-  buf = Buffer.allocUnsafe(64 * 1024);
+  buf = scratch;
   length = 0;
 
   private reserve(n: number): void {
@@ -73,6 +81,7 @@ class Bytes {
 
   /** The bytes written, in a Buffer of their own size. */
   take(): Buffer {
+    if (this.buf.length <= SCRATCH_KEPT) scratch = this.buf;
     return Buffer.from(this.buf.subarray(0, this.length));
   }
 }

@@ -1,6 +1,5 @@
-import type { RecordBatch } from '../records.js';
 import { batchSize } from '../records.js';
-import { StoreUnavailableError } from '../store.js';
+import { type Store, StoreUnavailableError } from '../store.js';
 import { isUnavailable } from './errors.js';
 import { type PreparedBatch, type WriteContext, isDuplicate, prepareBatch, writeGroup } from './write-batch.js';
 
@@ -26,7 +25,7 @@ interface Waiting {
  * a reason of one batch's own, its batches are written again one by one, so only that
  * batch fails.
  */
-export function createWriteQueue(ctx: WriteContext, opts: WriteQueueOptions): (tenantId: string, batch: RecordBatch) => Promise<void> {
+export function createWriteQueue(ctx: WriteContext, opts: WriteQueueOptions): Store['writeBatch'] {
   const waiting: Waiting[] = [];
   let running = 0;
 
@@ -77,7 +76,7 @@ export function createWriteQueue(ctx: WriteContext, opts: WriteQueueOptions): (t
     }
   }
 
-  return (tenantId, batch) => {
+  return (tenantId, batch, hold) => {
     if (batchSize(batch) === 0) return Promise.resolve();
     let prepared: PreparedBatch;
     try {
@@ -85,6 +84,7 @@ export function createWriteQueue(ctx: WriteContext, opts: WriteQueueOptions): (t
     } catch (err) {
       return Promise.reject(err);
     }
+    hold?.(prepared.bytes);
     return new Promise<void>((resolve, reject) => {
       waiting.push({ batch: prepared, resolve, reject });
       kick();
