@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { openBenchDb } from './bench/bench-db.js';
 import { buildServer } from './bench/build-server.js';
-import { judgeIngestGoals, roundsOf } from './bench/ingest-goals.js';
+import { type OverloadFigures, judgeIngestGoals, roundsOf } from './bench/ingest-goals.js';
 import { printIngestReport } from './bench/ingest-report.js';
 import { type PhaseContext, type PhaseResult, runPhase, settle } from './bench/phase.js';
 import { type ServerProc, type WorkerProc, startServer, startWorker } from './bench/processes.js';
@@ -116,7 +116,7 @@ if (!args['no-half-rate'] && durableRounds.length > 0) {
 const servers = [await durable.stop(), await ceiling.stop()];
 log(`servers stopped (lifetime CPU ${servers.map((s) => s.cpuSeconds.toFixed(0)).join(' / ')} s)`);
 
-let overload: { inflightMb: number; startRssMb: number; peakRssMb: number } | null = null;
+let overload: OverloadFigures | null = null;
 if (!args['no-overload'] && sustainable > 0) {
   // The service's own MAX_INFLIGHT_BYTES unless --overload-inflight-mb says otherwise.
   const inflightMb = args['overload-inflight-mb'] === undefined ? loadConfig({}).MAX_INFLIGHT_BYTES / 1048576 : num(args['overload-inflight-mb']);

@@ -17,6 +17,8 @@ export interface GoalVerdict {
 }
 
 export interface OverloadFigures {
+  inflightMb: number;
+  startRssMb: number;
   /** Peak RSS of the overload server over the overload and recovery phases. */
   peakRssMb: number;
 }

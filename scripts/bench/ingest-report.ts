@@ -1,11 +1,11 @@
-import { type GoalVerdict, roundsOf } from './ingest-goals.js';
+import { type GoalVerdict, INGEST_GOALS, type OverloadFigures, roundsOf } from './ingest-goals.js';
 import type { PhaseResult } from './phase.js';
 import { fmt, median, table } from './report.js';
 
 export interface IngestReport {
   machine: { cpus: number; cpuModel: string; memoryGb: number; kernel: string; node: string };
   results: PhaseResult[];
-  overload: { inflightMb: number; startRssMb: number; peakRssMb: number } | null;
+  overload: OverloadFigures | null;
   check: { ackedDurable: number; stored: number; storedEvents: number; storedPoints: number; equal: boolean; uncertain: number };
   databaseMb: number;
   goals: GoalVerdict[];
@@ -55,7 +55,7 @@ export function printIngestReport(r: IngestReport): void {
   }
   if (r.overload) {
     out(`\nOverload server: MAX_INFLIGHT_BYTES ${r.overload.inflightMb} MiB, RETRY_AFTER_SECONDS 1; RSS at start ${fmt(r.overload.startRssMb)} MB, peak RSS over the overload and recovery phases ${fmt(r.overload.peakRssMb)} MB ` +
-      `(${r.overload.peakRssMb < 500 ? 'under' : 'OVER'} 500 MB)`);
+      `(${r.overload.peakRssMb < INGEST_GOALS.overloadRssMb ? 'under' : 'OVER'} ${INGEST_GOALS.overloadRssMb} MB)`);
   }
   const c = r.check;
   out(`\nCheck: durable servers acknowledged ${c.ackedDurable} records; the store holds ${c.stored} ` +

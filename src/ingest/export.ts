@@ -121,13 +121,11 @@ export function createExporter(deps: ExporterDeps): Exporter {
     } catch (e) {
       pending = Promise.reject(e);
     }
-    return pending.then(
+    return pending.finally(() => deps.inflight.release(held)).then(
       () => {
-        deps.inflight.release(held);
         end({ outcome: 'ok' });
       },
       (e: unknown) => {
-        deps.inflight.release(held);
         end({ outcome: 'error' });
         if (e instanceof StoreUnavailableError) {
           throw new IngestError('unavailable', `storage is unavailable, retry later: ${e.message}`, config.RETRY_AFTER_SECONDS);
