@@ -236,7 +236,7 @@ describe('ingest: in-flight budget and authentication before the body', function
       return Number(/^aiu_inflight_bytes (\d+)$/m.exec(text)?.[1]);
     };
     expect(await inflightBytes()).to.equal(0);
-    // ~90 KB of attributes: the message and the COPY text that waits for its commit hold about that much each.
+    // ~90 KB of attributes: the message and the COPY rows that wait for their commit hold about that much each.
     const records = ['a', 'b', 'c'].map((c) => ({ body: 'claude_code.user_prompt', attributes: { 'session.id': `copy-${c}`, pad: c.repeat(30_000) } }));
     const locker = new pg.Client(svc.databaseUrl);
     await locker.connect();

@@ -109,7 +109,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
   function write(tenantId: string, batch: RecordBatch): Promise<void> {
     const end = deps.metrics.storeWrites.startTimer();
     let held = 0;
-    // The stored copy (COPY text: ~1.7× the protobuf it came from) waits for its commit as long
+    // The stored copy (binary COPY rows: ~1.7× the protobuf it came from) waits for its commit as long
     // as the request does; uncounted, an overload queued twice the bytes MAX_INFLIGHT_BYTES says.
     const hold = (bytes: number) => {
       held += bytes;

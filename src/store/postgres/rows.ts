@@ -3,8 +3,9 @@ import type { EventRecord, MetricPointRecord, RecordBase, SpanRecord } from '../
 
 /**
  * How records become table rows. Each table's columns are listed once, with their kind
- * and how to read them off a record; copy-text.ts turns a list of records into the text
- * of one COPY … FROM STDIN.
+ * and how to read them off a record; copy-binary.ts turns a list of records into the
+ * rows of one binary COPY … FROM STDIN. Each kind is exactly its column's type there:
+ * text, bigint (a bigint or a safe integer), integer, double precision, boolean.
  *
  * Documents (attributes, resource, scope, bodies, distributions) are JSON text in `text`
  * columns: PostgreSQL would otherwise parse every document again to validate it, nothing
@@ -21,11 +22,11 @@ export type Column<R> = readonly [name: string, kind: ColumnKind, get: (r: R) =>
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** OTLP times are uint64; PostgreSQL's bigint stops at 2^63 - 1 (year 2262). */
-function int64(ns: bigint, record: RecordBase, field: string): string {
+function int64(ns: bigint, record: RecordBase, field: string): bigint {
   if (ns < 0n || ns > INT64_MAX) throw new RangeError(`record ${record.id}: ${field} ${ns} is outside 0..2^63-1`);
-  return ns.toString();
+  return ns;
 }
-const optInt64 = (ns: bigint | null, record: RecordBase, field: string): string | null =>
+const optInt64 = (ns: bigint | null, record: RecordBase, field: string): bigint | null =>
   ns === null ? null : int64(ns, record, field);
 
 const baseColumns: Column<RecordBase>[] = [

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RecordBase, RecordBatch } from '../records.js';
-import { copyColumns, copyLines } from './copy-text.js';
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, copyColumns, copyRows } from './copy-binary.js';
 import { sqlState } from './errors.js';
 import { dayOfNs, type PartitionKeeper, type PartitionedTable } from './partitions.js';
 import { type ScriptStep, inOneTrip } from './one-trip.js';
@@ -61,7 +61,7 @@ export function prepareBatch(seen: SeenCache, tenantId: string, batch: RecordBat
     }
     days.set(table, set);
     if (facts) days.set(facts, set);
-    const data = copyLines(columns as readonly Column<RecordBase>[], tenantId, records);
+    const data = copyRows(columns as readonly Column<RecordBase>[], tenantId, records);
     copies.push({ table, data });
     bytes += data.length;
   }
@@ -79,17 +79,19 @@ export type CopyMode = 'direct' | 'staged';
 function groupSteps(group: readonly PreparedBatch[], mode: CopyMode): ScriptStep[] {
   const steps: ScriptStep[] = [];
   for (const { table } of tables) {
-    const copy = group.flatMap((b) => b.copies.filter((c) => c.table === table).map((c) => c.data));
-    if (copy.length === 0) continue;
+    const rows = group.flatMap((b) => b.copies.filter((c) => c.table === table).map((c) => c.data));
+    if (rows.length === 0) continue;
+    // One COPY for the rows of every batch of the group: each batch's rows are bare, so they follow one another.
+    const copy = [COPY_BINARY_HEADER, ...rows, COPY_BINARY_TRAILER];
     const columns = columnsOf.get(table) as string;
     if (mode === 'direct') {
-      steps.push({ sql: `COPY ${table} (${columns}) FROM STDIN`, copy });
+      steps.push({ sql: `COPY ${table} (${columns}) FROM STDIN (FORMAT binary)`, copy });
       continue;
     }
     const stage = `stage_${table}`;
     steps.push(
       { sql: `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table}) ON COMMIT DELETE ROWS` },
-      { sql: `COPY ${stage} (${columns}) FROM STDIN`, copy },
+      { sql: `COPY ${stage} (${columns}) FROM STDIN (FORMAT binary)`, copy },
       { sql: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${stage} ON CONFLICT DO NOTHING` },
     );
   }
