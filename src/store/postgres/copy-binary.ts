@@ -7,7 +7,8 @@ import type { Column } from './rows.js';
  * NULL). Measured on our events against the text format (one-off comparison, same rows,
  * 500 per COPY): PostgreSQL spent 13–14 µs per row instead of 17.5–20, since it no longer
  * scans lines for escapes, splits them on tabs or parses numbers and timestamps; building
- * the rows here costs no more than building text lines did (5.7–7 µs against 5.3–8.4).
+ * the rows here costs what building text lines did (4.5–5.9 µs per record against 3.8–7.2
+ * in alternating runs of scripts/bench/ingest-path.ts).
  *
  * The column types must match exactly (text, bigint, integer, double precision, boolean,
  * timestamptz): PostgreSQL reads each field with the binary input of its column's type.
@@ -24,6 +25,9 @@ export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
 /** timestamptz counts microseconds from 2000-01-01T00:00:00Z. */
 const PG_EPOCH_US = 946_684_800_000_000n;
 const TWO_32 = 4_294_967_296;
+
+/** UTF-8 text's value; U+0000, which PostgreSQL text cannot hold, becomes U+FFFD (lone surrogates become it in UTF-8 encoding). */
+const textValue = (s: string): string => (s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
 
 /** Column list of the COPY statement: tenant_id, ts, then the table's own columns. */
 export const copyColumns = <R>(columns: readonly Column<R>[]): string => ['tenant_id', 'ts', ...columns.map(([n]) => n)].join(', ');
@@ -66,10 +70,9 @@ class Rows {
     this.length += 4;
   }
 
-  /** UTF-8; U+0000, which PostgreSQL text cannot hold, becomes U+FFFD (lone surrogates become it in UTF-8 encoding). */
   text(s: string): void {
     this.reserve(4 + s.length * 3);
-    this.utf8(s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
+    this.utf8(textValue(s));
   }
 
   /** JSON text (json-text.ts): it holds no U+0000. */
@@ -144,9 +147,10 @@ export function copyRows<R extends RecordBase>(columns: readonly Column<R>[], te
   const lastSource: unknown[] = columns.map(() => undefined);
   const lastBytes: (Buffer | undefined)[] = columns.map(() => undefined);
   const fields = columns.length + 2;
+  const tenant = Buffer.from(textValue(tenantId));
   for (const r of records) {
     out.int16(fields);
-    out.text(tenantId);
+    out.bytes(tenant);
     // `ts`, the partition key: the record time truncated to the microsecond.
     out.int8(r.timeNs / 1000n - PG_EPOCH_US);
     for (let i = 0; i < columns.length; i++) {
